@@ -1,0 +1,39 @@
+"""Errors a user can act on.
+
+Every problem with user input is raised as :class:`InputError`, which names the offending field and
+says how to fix it. The CLI prints its message on one line; it never shows a traceback.
+"""
+
+from __future__ import annotations
+
+
+class ColgenError(Exception):
+    """Base class of the errors colgen reports to users without a traceback."""
+
+
+class InputError(ColgenError, ValueError):
+    """Bad input: ``field`` is a dotted path such as ``cluster.gpus[3].type``."""
+
+    def __init__(self, field: str, problem: str, fix: str | None = None, source: str | None = None):
+        self.field = field
+        self.problem = problem
+        self.fix = fix
+        self.source = source
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        fix = f"; {self.fix}" if self.fix else ""
+        return f"{where}{self.field}: {self.problem}{fix}"
+
+    def with_source(self, source: str) -> InputError:
+        """The same error, prefixed with the file it came from."""
+        return InputError(self.field, self.problem, self.fix, source)
+
+
+class ModelTooLargeError(ColgenError):
+    """A model that would not fit in memory; carries the size estimate."""
+
+
+class BackendError(ColgenError):
+    """An LP/MIP engine is unavailable or cannot take the model (e.g. a size-limited license)."""

@@ -1,0 +1,324 @@
+"""Problem instances: the model, the GPU types, the cluster and its network.
+
+An instance is a JSON document (schema: ``colgen/schema/instance.schema.json``, documented in
+docs/problem.md) loaded into immutable objects. Loading validates everything a solver relies on and
+raises :class:`~colgen.errors.InputError` naming the field and the fix; nothing downstream re-checks.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+
+from colgen import catalogue
+from colgen.errors import InputError
+from colgen.jsonio import read_json
+from colgen.performance import Affine, LatencyModel, Profile, Tables, build_tables, roofline_for
+
+#: Default efficiency of the roofline model (fraction of peak FLOPS and bandwidth reached).
+DEFAULT_ROOFLINE_EFFICIENCY = 0.5
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The LLM: ``num_layers`` decoder layers run over batches of ``batch_size`` sequences."""
+
+    name: str
+    num_layers: int
+    d_model: int
+    bytes_per_element: float
+    seq_len: int
+    batch_size: float
+    weight_gb_per_layer: float
+    kv_gb_per_sample_layer: float
+    params_per_layer: float
+
+
+@dataclass(frozen=True)
+class GpuType:
+    name: str
+    memory_gb: float
+    performance: LatencyModel
+    catalogue: str | None = None
+
+
+@dataclass(frozen=True)
+class Gpu:
+    id: int
+    type: str
+    node: str | None
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A validated instance. ``spec`` is the JSON document it was built from (for round trips)."""
+
+    name: str
+    description: str
+    model: ModelSpec
+    gpu_types: tuple[GpuType, ...]
+    gpus: tuple[Gpu, ...]
+    bandwidth_gbps: np.ndarray = field(repr=False)
+    max_gpus_per_segment: int
+    dp_efficiency: tuple[float, ...]
+    reserved_memory_gb: float
+    spec: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def num_layers(self) -> int:
+        return self.model.num_layers
+
+    @property
+    def num_gpus(self) -> int:
+        return len(self.gpus)
+
+    @cached_property
+    def type_index(self) -> dict[str, int]:
+        return {t.name: i for i, t in enumerate(self.gpu_types)}
+
+    @cached_property
+    def tables(self) -> Tables:
+        """The performance model as arrays (computed once per instance)."""
+        return build_tables(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.spec, indent=1)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_instance(path: str | Path) -> Instance:
+    """Read and validate an instance file."""
+    data = read_json(path)
+    try:
+        return instance_from_dict(data)
+    except InputError as exc:
+        raise exc.with_source(str(path)) from None
+
+
+@cache
+def instance_schema() -> dict[str, Any]:
+    return json.loads(resources.files("colgen").joinpath("schema/instance.schema.json").read_text())
+
+
+def _path(parts: Any) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def _schema_error(data: Any) -> InputError | None:
+    validator = jsonschema.Draft202012Validator(instance_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+    if not errors:
+        return None
+    err = jsonschema.exceptions.best_match(errors)
+    where = _path(err.absolute_path)
+    if err.validator == "oneOf" and where == "cluster":
+        return InputError("cluster", "give exactly one of bandwidth_gbps (an N x N matrix in GB/s) "
+                          "or topology (nodes with intra- and inter-node GB/s)")
+    if err.validator == "oneOf":
+        return InputError(where, "must be a number in (0, 1] or a list of such numbers")
+    if err.validator == "additionalProperties":
+        return InputError(where, err.message, "remove it or check its spelling (see the JSON Schema)")
+    if err.validator == "required":
+        return InputError(where, err.message, "add it (see docs/problem.md)")
+    return InputError(where, err.message)
+
+
+def instance_from_dict(data: Any) -> Instance:
+    """Validate ``data`` (a parsed JSON document) and build the :class:`Instance`."""
+    error = _schema_error(data)
+    if error is not None:
+        raise error
+    model = _model(data["model"])
+    par = data["parallelism"]
+    K = par["max_gpus_per_segment"]
+    gpu_types = tuple(_gpu_type(name, spec, model) for name, spec in data["gpu_types"].items())
+    by_name = {t.name: t for t in gpu_types}
+    gpus = _gpus(data["cluster"]["gpus"], by_name)
+    used_types = [t for t in gpu_types if any(g.type == t.name for g in gpus)]
+    for t in used_types:
+        for k in range(1, K + 1):
+            t.performance.check_batch(model.batch_size / k, f"gpu_types.{t.name}.performance")
+    cluster = data["cluster"]
+    if "bandwidth_gbps" in cluster:
+        bandwidth = _matrix(cluster["bandwidth_gbps"], len(gpus))
+    else:
+        for i, e in enumerate(cluster["gpus"]):
+            if "node" not in e:
+                raise InputError(f"cluster.gpus[{i}].node", "missing",
+                                 "give every GPU group a node when bandwidth comes from cluster.topology")
+        bandwidth = _topology(cluster["topology"], gpus)
+    bandwidth.setflags(write=False)
+    return Instance(
+        name=data.get("name", "instance"),
+        description=data.get("description", ""),
+        model=model,
+        gpu_types=gpu_types,
+        gpus=gpus,
+        bandwidth_gbps=bandwidth,
+        max_gpus_per_segment=K,
+        dp_efficiency=_efficiency(par.get("dp_efficiency", 1.0), K),
+        reserved_memory_gb=float(par.get("reserved_memory_gb", 0.0)),
+        spec=data,
+    )
+
+
+def _model(m: Mapping[str, Any]) -> ModelSpec:
+    d, seq, bpe = m["d_model"], m["seq_len"], m["bytes_per_element"]
+    heads = m.get("num_heads")
+    kv_heads = m.get("num_kv_heads", heads)
+    if heads is not None and d % heads:
+        raise InputError("model.num_heads", f"{heads} does not divide d_model {d}",
+                         "give the head count of the model")
+    if kv_heads is not None and heads is not None and (kv_heads > heads or heads % kv_heads):
+        raise InputError("model.num_kv_heads", f"{kv_heads} does not divide num_heads {heads}",
+                         "give the key/value head count (grouped-query attention)")
+    kv_dim = d if heads is None else kv_heads * (d // heads)
+    params = None
+    if "ffn_dim" in m:
+        ffn_mats = 3 if m.get("gated_ffn", True) else 2
+        params = 2 * d * d + 2 * d * kv_dim + ffn_mats * d * m["ffn_dim"]
+    if "weight_gb_per_layer" in m:
+        weight = float(m["weight_gb_per_layer"])
+    elif params is not None:
+        weight = params * bpe / 1e9
+    else:
+        raise InputError("model.weight_gb_per_layer", "missing",
+                         "give it, or give model.ffn_dim (and num_heads) so it can be derived")
+    if params is None:
+        params = weight * 1e9 / bpe
+    kv = float(m.get("kv_gb_per_sample_layer", 2 * seq * kv_dim * bpe / 1e9))
+    return ModelSpec(name=m.get("name", "(unnamed)"), num_layers=m["num_layers"], d_model=d,
+                     bytes_per_element=float(bpe), seq_len=seq, batch_size=float(m["batch_size"]),
+                     weight_gb_per_layer=weight, kv_gb_per_sample_layer=kv,
+                     params_per_layer=float(params))
+
+
+def _gpu_type(name: str, spec: Mapping[str, Any], model: ModelSpec) -> GpuType:
+    where = f"gpu_types.{name}"
+    perf = dict(spec.get("performance", {"kind": "roofline"}))
+    missing = [f for f, given in (("memory_gb", "memory_gb" in spec),
+                                  ("performance.tflops", perf["kind"] != "roofline" or "tflops" in perf),
+                                  ("performance.hbm_gbps", perf["kind"] != "roofline" or "hbm_gbps" in perf))
+               if not given]
+    entry = None
+    if "catalogue" in spec:
+        entry = catalogue.lookup(spec["catalogue"], spec.get("memory_gb"), f"{where}.catalogue")
+    elif missing:
+        try:
+            entry = catalogue.lookup(name, spec.get("memory_gb"), where)
+        except InputError:
+            raise InputError(where, f"'{name}' is not in the GPU catalogue, so {' and '.join(missing)} "
+                             "must be given", "give them, or set catalogue to one of "
+                             f"{', '.join(catalogue.CATALOGUE)}") from None
+    memory = float(spec["memory_gb"]) if "memory_gb" in spec else entry.memory_gb
+    kind = perf["kind"]
+    if kind == "affine":
+        model_ = Affine(alpha_s=float(perf["alpha_s"]), beta_s=float(perf["beta_s"]))
+    elif kind == "profile":
+        bs, lat = perf["batch_sizes"], perf["latency_s"]
+        if len(bs) != len(lat):
+            raise InputError(f"{where}.performance.latency_s",
+                             f"has {len(lat)} values for {len(bs)} batch sizes", "give one per batch size")
+        if any(b2 <= b1 for b1, b2 in itertools.pairwise(bs)):
+            raise InputError(f"{where}.performance.batch_sizes", "must be strictly increasing",
+                             "sort the measurements by batch size")
+        model_ = Profile(batch_sizes=tuple(map(float, bs)), latency_s=tuple(map(float, lat)))
+    else:
+        model_ = roofline_for(
+            float(perf.get("tflops", entry.tflops if entry else 0)),
+            float(perf.get("hbm_gbps", entry.hbm_gbps if entry else 0)),
+            float(perf.get("efficiency", DEFAULT_ROOFLINE_EFFICIENCY)),
+            params_per_layer=model.params_per_layer, d_model=model.d_model, seq_len=model.seq_len,
+            bytes_per_element=model.bytes_per_element,
+            kv_gb_per_sample_layer=model.kv_gb_per_sample_layer)
+    return GpuType(name=name, memory_gb=memory, performance=model_,
+                   catalogue=entry.name if entry else None)
+
+
+def _gpus(entries: list[Mapping[str, Any]], types: Mapping[str, GpuType]) -> tuple[Gpu, ...]:
+    gpus: list[Gpu] = []
+    for i, e in enumerate(entries):
+        if e["type"] not in types:
+            raise InputError(f"cluster.gpus[{i}].type", f"unknown GPU type '{e['type']}'",
+                             f"declare it under gpu_types (declared: {', '.join(types)})")
+        for _ in range(e.get("count", 1)):
+            gpus.append(Gpu(id=len(gpus), type=e["type"], node=e.get("node")))
+    return tuple(gpus)
+
+
+def _matrix(rows: list[list[float]], n: int) -> np.ndarray:
+    if len(rows) != n:
+        raise InputError("cluster.bandwidth_gbps", f"has {len(rows)} rows for {n} GPUs",
+                         "give an N x N matrix, one row per GPU in cluster.gpus order")
+    for i, row in enumerate(rows):
+        if len(row) != n:
+            raise InputError(f"cluster.bandwidth_gbps[{i}]", f"has {len(row)} entries, expected {n}",
+                             "every row needs one entry per GPU (the matrix is ragged)")
+        for j, v in enumerate(row):
+            if i != j and not (math.isfinite(v) and v >= 0):
+                raise InputError(f"cluster.bandwidth_gbps[{i}][{j}]", f"{v} is not a bandwidth",
+                                 "give a finite value >= 0 in GB/s (the diagonal is ignored)")
+    out = np.array(rows, dtype=float)
+    np.fill_diagonal(out, np.inf)
+    return out
+
+
+def _topology(topo: Mapping[str, Any], gpus: tuple[Gpu, ...]) -> np.ndarray:
+    nodes = {g.node for g in gpus}
+    intra = {n: topo["intra_node_gbps"] for n in nodes}
+    for n, over in topo.get("nodes", {}).items():
+        if n not in nodes:
+            raise InputError(f"cluster.topology.nodes.{n}", "names no node of any GPU",
+                             f"use one of {', '.join(sorted(nodes))}")
+        intra[n] = over["intra_gbps"]
+    inter: dict[frozenset[str], float] = {}
+    for i, link in enumerate(topo.get("links", [])):
+        a, b = link["nodes"]
+        for x in (a, b):
+            if x not in nodes:
+                raise InputError(f"cluster.topology.links[{i}].nodes", f"'{x}' names no node of any GPU",
+                                 f"use node names from cluster.gpus ({', '.join(sorted(nodes))})")
+        if a == b:
+            raise InputError(f"cluster.topology.links[{i}].nodes", "a link joins two different nodes",
+                             f"set the bandwidth inside '{a}' with topology.nodes.{a}.intra_gbps")
+        inter[frozenset((a, b))] = link["gbps"]
+    node_of = [g.node for g in gpus]
+    names = sorted(nodes)
+    idx = np.array([names.index(n) for n in node_of])
+    per_node = np.full((len(names), len(names)), float(topo["inter_node_gbps"]))
+    for pair, v in inter.items():
+        a, b = sorted(pair)
+        per_node[names.index(a), names.index(b)] = per_node[names.index(b), names.index(a)] = v
+    for n, v in intra.items():
+        per_node[names.index(n), names.index(n)] = v
+    out = per_node[np.ix_(idx, idx)]
+    np.fill_diagonal(out, np.inf)
+    return out
+
+
+def _efficiency(value: float | list[float], K: int) -> tuple[float, ...]:
+    if isinstance(value, list):
+        if len(value) < K:
+            raise InputError("parallelism.dp_efficiency", f"lists {len(value)} values for K = {K}",
+                             "give eff(1), ..., eff(K), or one number for every k >= 2")
+        if value[0] != 1:
+            raise InputError("parallelism.dp_efficiency[0]", f"eff(1) is {value[0]}, must be 1",
+                             "a single GPU has no data-parallel overhead")
+        return tuple(float(v) for v in value[:K])
+    return (1.0,) + (float(value),) * (K - 1)

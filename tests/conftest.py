@@ -1,0 +1,72 @@
+"""Shared fixtures and hypothesis strategies."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+from colgen.generator import NETWORKS, random_instance
+from colgen.instance import Instance, instance_from_dict, load_instance
+from colgen.result import Stage
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCES = ROOT / "instances"
+SHIPPED = sorted(p.stem for p in INSTANCES.glob("*.json"))
+
+settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow],
+                          print_blob=True)
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def shipped() -> dict[str, Instance]:
+    return {name: load_instance(INSTANCES / f"{name}.json") for name in SHIPPED}
+
+
+@st.composite
+def tiny_docs(draw: st.DrawFn, max_layers: int = 4, max_gpus: int = 5, max_k: int = 3) -> dict:
+    """Random tiny instance documents: every network kind, memory from slack to binding."""
+    return random_instance(
+        draw(st.integers(0, 2**31 - 1)),
+        num_layers=draw(st.integers(1, max_layers)),
+        num_gpus=draw(st.integers(1, max_gpus)),
+        num_types=draw(st.integers(1, 3)),
+        max_k=draw(st.integers(1, max_k)),
+        network=draw(st.sampled_from(NETWORKS)),
+        gpus_per_node=draw(st.integers(1, 3)),
+        memory_pressure=draw(st.sampled_from([0.0, 0.5, 0.8, 1.0])),
+    )
+
+
+@st.composite
+def tiny_instances(draw: st.DrawFn, **kw: int) -> Instance:
+    return instance_from_dict(draw(tiny_docs(**kw)))
+
+
+@st.composite
+def random_placements(draw: st.DrawFn, inst: Instance) -> tuple[Stage, ...] | None:
+    """A random memory-feasible placement, or None when the draw runs out of GPUs."""
+    tab = inst.tables
+    M, K = inst.num_layers, inst.max_gpus_per_segment
+    unused = list(range(inst.num_gpus))
+    stages, start = [], 1
+    while start <= M:
+        options = []
+        for end in range(start, M + 1):
+            for k in range(1, K + 1):
+                fitting = [g for g in unused if tab.fits[end - start + 1, k, tab.gpu_type[g]]]
+                if len(fitting) >= k:
+                    options.append((end, k, fitting))
+        if not options:
+            return None
+        end, k, fitting = draw(st.sampled_from(options))
+        gpus = tuple(sorted(draw(st.permutations(fitting))[:k]))
+        stages.append(Stage(start, end, gpus))
+        unused = [g for g in unused if g not in gpus]
+        start = end + 1
+    return tuple(stages)

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+
+from colgen.generator import NETWORKS, random_instance
+from colgen.instance import instance_from_dict
+
+
+def test_same_seed_same_instance():
+    assert random_instance(7, num_gpus=6) == random_instance(7, num_gpus=6)
+    assert random_instance(7, num_gpus=6) != random_instance(8, num_gpus=6)
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_networks(network):
+    inst = instance_from_dict(random_instance(1, num_layers=6, num_gpus=8, network=network,
+                                              gpus_per_node=4))
+    off = inst.tables.rho[~__import__("numpy").eye(8, dtype=bool)]
+    if network == "uniform":
+        assert len(set(off)) == 1
+    if network == "distinct":
+        assert len(set(off)) > 40
+
+
+def test_slow_links_can_bind():
+    # Across many seeds, some node pair is slower than the fastest single-stage throughput.
+    binding = 0
+    for seed in range(20):
+        inst = instance_from_dict(random_instance(seed, num_layers=4, num_gpus=6, network="nodes"))
+        if inst.tables.rho.min() < inst.tables.tau[1:, 1, :].max():
+            binding += 1
+    assert binding >= 10
