@@ -2,15 +2,18 @@
 
 A segment is a run of consecutive layers ``s..e``; an allocation gives it a specific set of at most
 K GPUs, each of which must hold the segment's layers at per-GPU batch B/k. This module counts the
-space without enumerating it (for ``colgen show`` and size estimates).
+space without enumerating it (for ``colgen show`` and size estimates) and enumerates it for the
+full ILP.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 from math import comb
 
 import numpy as np
+import scipy.sparse as sp
 
 from colgen.performance import Tables
 
@@ -44,3 +47,65 @@ def space_sizes(tab: Tables) -> list[SpaceSize]:
                 allocations += (M - L + 1) * per_segment
         out.append(SpaceSize(kmax, segments, allocations))
     return out
+
+
+@dataclass(frozen=True)
+class Allocations:
+    """An explicit list of allocations: ``start``/``end`` layers (1-based, inclusive), the GPU
+    sets as CSR rows of ``members`` (allocation x GPU, 0/1), ``size`` k and throughput ``tau``."""
+
+    start: np.ndarray
+    end: np.ndarray
+    members: sp.csr_matrix
+    tau: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.start.shape[0])
+
+    @property
+    def size(self) -> np.ndarray:
+        return np.diff(self.members.indptr)
+
+    @property
+    def length(self) -> np.ndarray:
+        return self.end - self.start + 1
+
+    def padded(self) -> np.ndarray:
+        """Members as an ``[allocation, K]`` array, padded with -1."""
+        k = self.size
+        out = np.full((len(self), int(k.max(initial=1))), -1, dtype=np.int64)
+        rows = np.repeat(np.arange(len(self)), k)
+        cols = np.arange(len(rows)) - np.repeat(self.members.indptr[:-1], k)
+        out[rows, cols] = self.members.indices
+        return out
+
+    def gpus(self, a: int) -> tuple[int, ...]:
+        m = self.members
+        return tuple(int(g) for g in m.indices[m.indptr[a]:m.indptr[a + 1]])
+
+
+def enumerate_allocations(tab: Tables) -> Allocations:
+    """Every memory-feasible (segment, GPU set) pair, built in bulk per (L, k)."""
+    M, K, N = tab.num_layers, tab.max_k, tab.num_gpus
+    starts, ends, sets, taus = [], [], [], []
+    for L in range(1, M + 1):
+        for k in range(1, min(K, N) + 1):
+            fitting = np.nonzero(tab.fits[L, k, tab.gpu_type])[0]
+            if len(fitting) < k:
+                continue
+            combos = np.array(list(combinations(fitting, k)), dtype=np.int64).reshape(-1, k)
+            tau = tab.tau[L, k, tab.gpu_type[combos]].min(axis=1)
+            n_seg = M - L + 1
+            s = np.repeat(np.arange(1, n_seg + 1), len(combos))
+            starts.append(s)
+            ends.append(s + L - 1)
+            sets.append(np.tile(combos, (n_seg, 1)))
+            taus.append(np.tile(tau, n_seg))
+    if not starts:
+        return Allocations(np.zeros(0, np.int64), np.zeros(0, np.int64), sp.csr_matrix((0, N)), np.zeros(0))
+    start, end, tau = np.concatenate(starts), np.concatenate(ends), np.concatenate(taus)
+    sizes = np.concatenate([np.full(len(c), c.shape[1]) for c in sets])
+    indptr = np.concatenate([[0], np.cumsum(sizes)])
+    indices = np.concatenate([c.ravel() for c in sets])
+    members = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(start), N))
+    return Allocations(start=start, end=end, members=members, tau=tau)

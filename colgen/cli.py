@@ -11,8 +11,11 @@ import json
 import sys
 from collections.abc import Sequence
 
-from colgen.errors import ColgenError, InputError
+from colgen.backends import BACKENDS
+from colgen.backends.highs import HighsBackend
+from colgen.errors import BackendError, ColgenError, InputError, ModelTooLargeError
 from colgen.generator import NETWORKS, random_instance
+from colgen.ilp import FORMULATIONS, available_memory_bytes, build, estimate
 from colgen.instance import instance_from_dict, load_instance
 from colgen.jsonio import read_json, write_json_atomic
 from colgen.legacy import import_legacy
@@ -59,9 +62,19 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="find a placement of maximum throughput")
     s.add_argument("instance")
     s.add_argument("--method", choices=METHODS, default=METHODS[-1])
+    s.add_argument("--formulation", choices=FORMULATIONS, default="compact", help="full ILP formulation")
+    s.add_argument("--backend", choices=BACKENDS, default="auto", help="LP/MIP engine")
     s.add_argument("--time-limit", type=_positive, metavar="S")
+    s.add_argument("--gap", type=float, default=0.0, help="relative gap at which to stop (default 0)")
     s.add_argument("-o", "--output", help="write the result JSON here (atomically)")
     s.add_argument("--json", action="store_true", help="print the result JSON on stdout")
+    s.add_argument("--verbose", action="store_true", help="show the LP/MIP engine's own output")
+    s.add_argument("--quiet", action="store_true", help="no solver log on stderr")
+
+    s = sub.add_parser("export", help="write the full ILP as MPS or LP for any solver")
+    s.add_argument("instance")
+    s.add_argument("--formulation", choices=FORMULATIONS, default="compact")
+    s.add_argument("-o", "--output", required=True, help="file name ending in .mps or .lp")
 
     s = sub.add_parser("verify", help="check a result against an instance")
     s.add_argument("instance")
@@ -94,9 +107,16 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _log(args: argparse.Namespace):
+    if args.quiet:
+        return None
+    return lambda line: print(line, file=sys.stderr, flush=True)
+
+
 def _solve(args: argparse.Namespace) -> int:
     inst = load_instance(args.instance)
-    result = solve(inst, args.method, time_limit=args.time_limit)
+    result = solve(inst, args.method, time_limit=args.time_limit, gap=args.gap, backend=args.backend,
+                   formulation=args.formulation, verbose=args.verbose, log=_log(args))
     report = result.to_dict(inst)
     if args.output:
         write_json_atomic(args.output, report)
@@ -105,6 +125,18 @@ def _solve(args: argparse.Namespace) -> int:
     else:
         print(describe_result(inst, result))
     return 0 if result.placement else 1
+
+
+def _export(args: argparse.Namespace) -> int:
+    if not args.output.endswith((".mps", ".lp")):
+        raise InputError("--output", f"'{args.output}' ends in neither .mps nor .lp", "name the file model.mps")
+    inst = load_instance(args.instance)
+    est = estimate(inst, args.formulation)
+    if est.memory_bytes > 0.8 * available_memory_bytes():
+        raise ModelTooLargeError(f"the model is too large to build here ({est.describe()})")
+    HighsBackend().write(build(inst, args.formulation).model, args.output)
+    print(f"wrote {args.output}: {est.describe()}", file=sys.stderr)
+    return 0
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -121,7 +153,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"show": _show, "import-legacy": _import_legacy, "generate": _generate, "solve": _solve,
-             "verify": _verify}
+             "export": _export, "verify": _verify}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -131,6 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VerificationError as exc:
         print(f"colgen: internal error: {exc}", file=sys.stderr)
         return 3
+    except (ModelTooLargeError, BackendError) as exc:
+        print(f"colgen: refused: {exc}", file=sys.stderr)
+        return 1
     except (InputError, ColgenError) as exc:
         print(f"colgen: error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,269 @@
+"""HiGHS through ``highspy``: whole-model MIP/LP solves and the incremental master LP.
+
+Large MIPs run in a child process with a hard wall-clock limit: HiGHS' MIP presolve does not check
+the time limit everywhere (ERGO-Code/HiGHS #1501, #2478) and has been seen to run for twenty
+minutes on pair models. The child streams every improving solution and the dual bound to the
+parent, so killing it at the deadline (or on Ctrl-C) still returns the incumbent and a valid bound.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from colgen.backends import Backend, IncrementalLP, MatrixModel, MipOutcome
+from colgen.interrupt import stop_requested
+
+#: Models with more nonzeros than this are solved in a child process with a hard time limit.
+ISOLATE_NNZ = 200_000
+
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: "optimal",
+    highspy.HighsModelStatus.kTimeLimit: "time_limit",
+    highspy.HighsModelStatus.kInterrupt: "interrupted",
+    highspy.HighsModelStatus.kInfeasible: "infeasible",
+    highspy.HighsModelStatus.kUnbounded: "unbounded",
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
+    highspy.HighsModelStatus.kObjectiveBound: "optimal",
+}
+_banner_done = False
+
+
+def new_highs(verbose: bool = False) -> highspy.Highs:
+    """A ``Highs`` object; the copyright banner the first one prints (on fd 1, before any option
+    can be set) is suppressed unless ``verbose``."""
+    global _banner_done
+    if _banner_done or verbose:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 1)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(null)
+    _banner_done = True
+    h.setOptionValue("output_flag", verbose)
+    return h
+
+
+def _pass_model(h: highspy.Highs, model: MatrixModel, relax: bool) -> None:
+    A = sp.csc_matrix(model.A)
+    A.sort_indices()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = model.num_cols, model.num_rows
+    lp.col_cost_ = np.asarray(model.c, dtype=float)
+    lp.col_lower_, lp.col_upper_ = model.col_lower, model.col_upper
+    lp.row_lower_, lp.row_upper_ = model.row_lower, model.row_upper
+    lp.sense_ = highspy.ObjSense.kMaximize if model.maximize else highspy.ObjSense.kMinimize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
+    if not relax and model.integer.any():
+        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+        lp.integrality_ = [kinds[int(i)] for i in model.integer]
+    h.passModel(lp)
+    if model.col_names is not None:
+        for j, name in enumerate(model.col_names):
+            h.passColName(j, name)
+    if model.row_names is not None:
+        for i, name in enumerate(model.row_names):
+            h.passRowName(i, name)
+
+
+def solve_here(model: MatrixModel, *, time_limit: float | None, gap: float, verbose: bool, relax: bool,
+               report: Any = None) -> MipOutcome:
+    """Solve in this process. ``report(kind, value, x)`` (optional) receives every improving
+    solution and, at most once a second, the dual bound."""
+    t0 = time.perf_counter()
+    h = new_highs(verbose)
+    _pass_model(h, model, relax)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(gap))
+    deadline = None if time_limit is None else t0 + time_limit + 1.0
+    last_bound = [0.0]
+
+    def interrupt(e: Any) -> None:
+        # Always write the flag: HiGHS keeps it set across calls (#1761).
+        late = deadline is not None and time.perf_counter() > deadline
+        e.interrupt(bool(stop_requested() or late))
+        if report is not None and time.perf_counter() - last_bound[0] > 1.0:
+            last_bound[0] = time.perf_counter()
+            report("bound", float(e.data_out.mip_dual_bound), None)
+
+    def improving(e: Any) -> None:
+        d = e.data_out
+        report("incumbent", float(d.objective_function_value), np.asarray(d.mip_solution))
+        report("bound", float(d.mip_dual_bound), None)
+
+    h.cbMipInterrupt += interrupt
+    h.cbSimplexInterrupt += interrupt
+    h.cbIpmInterrupt += interrupt
+    if report is not None:
+        h.cbMipImprovingSolution += improving
+    h.run()
+    status = _STATUS.get(h.getModelStatus(), "error")
+    message = "" if status != "error" else h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    sol = h.getSolution()
+    x = objective = None
+    if sol.value_valid and (relax or not model.integer.any() or info.primal_solution_status == 2):
+        x = np.asarray(sol.col_value)
+        objective = float(info.objective_function_value)
+    if relax or not model.integer.any():
+        bound = objective if status == "optimal" else None
+    else:
+        bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+    if status == "optimal" and bound is None:
+        bound = objective
+    return MipOutcome(status=status, x=x, objective=objective, bound=bound,
+                      nodes=int(max(info.mip_node_count, 0)), seconds=time.perf_counter() - t0,
+                      message=message)
+
+
+def _child(model: MatrixModel, time_limit: float | None, gap: float, verbose: bool, relax: bool,
+           conn: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    try:
+        out = solve_here(model, time_limit=time_limit, gap=gap, verbose=verbose, relax=relax,
+                         report=lambda kind, value, x: conn.send((kind, value, x)))
+        conn.send(("done", out, None))
+    except Exception as exc:  # report, never hang the parent
+        conn.send(("done", MipOutcome("error", None, None, None, message=repr(exc)), None))
+    finally:
+        conn.close()
+
+
+def solve_isolated(model: MatrixModel, *, time_limit: float | None, gap: float, verbose: bool,
+                   relax: bool) -> MipOutcome:
+    """Solve in a child process killed at ``time_limit`` plus a small grace period."""
+    t0 = time.perf_counter()
+    ctx = mp.get_context("spawn")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(model, time_limit, gap, verbose, relax, send), daemon=True)
+    proc.start()
+    send.close()
+    grace = 0.0 if time_limit is None else min(3.0, max(0.5, 0.02 * time_limit))
+    hard = None if time_limit is None else t0 + time_limit + grace
+    best = MipOutcome("time_limit", None, None, None)
+    stopped = None
+    try:
+        while True:
+            if recv.poll(0.05):
+                try:
+                    kind, value, x = recv.recv()
+                except EOFError:
+                    break
+                if kind == "done":
+                    out = value
+                    if out.x is None and best.x is not None:  # keep what was streamed
+                        out.x, out.objective = best.x, best.objective
+                    out.seconds = time.perf_counter() - t0
+                    return out
+                if kind == "incumbent" and (best.objective is None or _better(value, best.objective, model)):
+                    best.x, best.objective = x, value
+                elif kind == "bound" and np.isfinite(value):
+                    best.bound = value
+                continue
+            if stop_requested():
+                stopped = "interrupted"
+            elif hard is not None and time.perf_counter() > hard:
+                stopped = "time_limit"
+            elif not proc.is_alive() and not recv.poll():
+                stopped = "error"
+            if stopped:
+                break
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        recv.close()
+    best.status = stopped or "error"
+    best.seconds = time.perf_counter() - t0
+    if best.status == "error":
+        best.message = f"the HiGHS process ended without a result (exit code {proc.exitcode})"
+    return best
+
+
+def _better(a: float, b: float, model: MatrixModel) -> bool:
+    return a > b if model.maximize else a < b
+
+
+class HighsBackend(Backend):
+    name = "highs"
+
+    def __init__(self, isolate: bool | None = None):
+        self.isolate = isolate
+
+    def solve(self, model: MatrixModel, *, time_limit: float | None = None, gap: float = 0.0,
+              verbose: bool = False, relax: bool = False) -> MipOutcome:
+        isolate = self.isolate if self.isolate is not None else model.nnz > ISOLATE_NNZ
+        run = solve_isolated if isolate else solve_here
+        return run(model, time_limit=time_limit, gap=gap, verbose=verbose, relax=relax)
+
+    def new_lp(self, *, maximize: bool, verbose: bool = False) -> HighsLP:
+        return HighsLP(maximize=maximize, verbose=verbose)
+
+    def write(self, model: MatrixModel, path: str) -> None:
+        """Write ``model`` as MPS or LP (by the file's extension)."""
+        h = new_highs(False)
+        _pass_model(h, model, relax=False)
+        h.writeModel(str(path))
+
+
+class HighsLP(IncrementalLP):
+    """The master LP in HiGHS; re-solves start from the previous basis."""
+
+    def __init__(self, *, maximize: bool, verbose: bool = False):
+        self.h = new_highs(verbose)
+        self.h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize)
+
+    def add_rows(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        n = len(lower)
+        self.h.addRows(n, np.asarray(lower, float), np.asarray(upper, float), 0,
+                       np.zeros(n, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+
+    def add_cols(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, A: sp.csc_matrix) -> None:
+        A = sp.csc_matrix(A)
+        self.h.addCols(len(cost), np.asarray(cost, float), np.asarray(lower, float),
+                       np.asarray(upper, float), A.nnz, A.indptr[:-1].astype(np.int32),
+                       A.indices.astype(np.int32), A.data.astype(float))
+
+    def set_col_bounds(self, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        self.h.changeColsBounds(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(lower, float),
+                                np.asarray(upper, float))
+
+    def solve(self, time_limit: float | None = None) -> str:
+        self.h.setOptionValue("time_limit", float(time_limit) if time_limit else highspy.kHighsInf)
+        self.h.run()
+        return _STATUS.get(self.h.getModelStatus(), "error")
+
+    def primal(self) -> np.ndarray:
+        return np.asarray(self.h.getSolution().col_value)
+
+    def duals(self) -> np.ndarray:
+        return np.asarray(self.h.getSolution().row_dual)
+
+    def objective(self) -> float:
+        return float(self.h.getInfo().objective_function_value)
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.h.getNumRow())
+
+    @property
+    def num_cols(self) -> int:
+        return int(self.h.getNumCol())

@@ -1,0 +1,47 @@
+"""Cheap valid bounds on the optimal throughput, used before any LP is solved."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from colgen.performance import Tables
+
+
+def fluid_upper_bound(tab: Tables) -> float:
+    """An upper bound on the optimum from a fluid relaxation (0.0 proves infeasibility).
+
+    A stage of L layers on k GPUs reaches throughput t only if every member g satisfies
+    ``L / k <= min(c_g(k) / t, Lmax_g(k) / k)``, where ``c_g(k) = tau(1, k, g) / k`` is g's share of a
+    one-layer stage and ``Lmax_g(k)`` the most layers g holds. Summing ``L / k`` over the members of
+    every stage gives M, so ``M <= sum_g max_k min(c_g(k) / t, Lmax_g(k) / k)``; the largest t with
+    this property bounds the optimum. It is also capped by the best one-layer stage.
+    """
+    M, K, N = tab.num_layers, min(tab.max_k, tab.num_gpus), tab.num_gpus
+    ks = np.arange(1, K + 1)
+    fits = tab.fits[1:, 1:K + 1, :]                                # [L-1, k-1, type]
+    lmax = np.where(fits.any(axis=0), fits.shape[0] - np.argmax(fits[::-1], axis=0), 0)  # [k-1, type]
+    share = tab.tau[1, 1:K + 1, :] / ks[:, None]                   # c(k) per type
+    ok = lmax > 0
+    if not ok.any():
+        return 0.0
+    counts = np.bincount(tab.gpu_type, minlength=share.shape[1])
+
+    def coverage(t: float) -> float:
+        per = np.where(ok, np.minimum(share / t, lmax / ks[:, None]), 0.0).max(axis=0)
+        return float((per * counts).sum())
+
+    hi = float(tab.tau[1, 1:K + 1, :][ok].max())
+    if coverage(hi) >= M:
+        return hi
+    lo = 0.0
+    if coverage(hi * 1e-12) < M:
+        return 0.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if coverage(mid) >= M:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-12 * hi:
+            break
+    return hi
