@@ -4,8 +4,9 @@ Three formulations of the same feasible set (docs/ilp.md has the rows in full):
 
 * ``seed``: the design document's model: binary z[a] per memory-feasible allocation, binary
   e[a1, a2] per pair of consecutive allocations with disjoint GPU sets, coverage, exclusivity,
-  start/end, connectivity and linking rows, and big-M throughput rows with the document's generic
-  constants (M_alloc = largest allocation throughput, M_network = largest link throughput).
+  start/end, connectivity and linking rows, and big-M throughput rows with one generic constant
+  (the document leaves it open; the largest allocation throughput is the smallest generic value that
+  is valid, since t never exceeds it: a network M equal to the largest *link* throughput is not).
 * ``tight``: the same variables with a stronger relaxation: one throughput row per layer
   ``t <= sum_{a covers l} tau_a z_a`` (exactly one allocation covers a layer), successor flows as
   equalities, one aggregated network row per stage boundary, and every big-M replaced by a proven
@@ -229,6 +230,8 @@ class IlpModel:
     model: MatrixModel
     alloc: Allocations
     upper: float
+    scale: float
+    """Throughput unit inside the model (tokens/s per unit of t)."""
 
     @property
     def t_index(self) -> int:
@@ -314,6 +317,7 @@ def build(instance: Instance, formulation: str, alloc: Allocations | None = None
     alloc = alloc if alloc is not None else enumerate_allocations(tab)
     nA = len(alloc)
     U = fluid_upper_bound(tab)
+    scale = U if U > 0 else 1.0     # throughputs enter the model in units of U: well scaled
     cover = _layer_incidence(alloc, M)
     rows = _Rows()
     rows.add_matrix(cover, 0, 1.0, 1.0)                               # coverage
@@ -321,8 +325,8 @@ def build(instance: Instance, formulation: str, alloc: Allocations | None = None
     if formulation == "compact":
         ncols = nA + 1
         t = nA
-        _layer_throughput_rows(rows, cover, alloc, t, U)
-        _compact_network_rows(rows, tab, alloc, t, U)
+        _layer_throughput_rows(rows, cover, alloc, t, scale)
+        _compact_network_rows(rows, tab, alloc, t, scale)
     else:
         p1, p2 = _pairs(alloc, M, N)
         nP = len(p1)
@@ -332,10 +336,12 @@ def build(instance: Instance, formulation: str, alloc: Allocations | None = None
         out_pairs = sp.csr_matrix((np.ones(nP), (p1, e)), shape=(nA, ncols))
         in_pairs = sp.csr_matrix((np.ones(nP), (p2, e)), shape=(nA, ncols))
         not_last, not_first = np.nonzero(alloc.end < M)[0], np.nonzero(alloc.start > 1)[0]
-        rho = _pair_throughput(tab, alloc, p1, p2)
+        rho = _pair_throughput(tab, alloc, p1, p2) / scale
+        tau = alloc.tau / scale
         if formulation == "seed":
-            m_alloc = float(alloc.tau.max()) if nA else 0.0
-            m_net = float(rho.max()) if nP else 0.0
+            # One generic constant for both kinds of row: t never exceeds the largest allocation
+            # throughput, so M = max tau keeps every inactive row slack.
+            m_alloc = m_net = float(tau.max()) if nA else 0.0
             for sel, lo in ((alloc.start == 1, 1.0), (alloc.end == M, 1.0)):   # pipeline start / end
                 idx = np.nonzero(sel)[0]
                 rows.add(np.zeros(len(idx)), idx, 1.0, 1, lo, np.inf)
@@ -348,28 +354,28 @@ def build(instance: Instance, formulation: str, alloc: Allocations | None = None
                      nP, -np.inf, 0.0)                                             # e <= z[a2]
             a = np.arange(nA)
             rows.add(np.concatenate([a, a]), np.concatenate([np.full(nA, t), a]),
-                     np.r_[np.ones(nA), m_alloc - alloc.tau], nA, -np.inf, m_alloc)  # t <= tau + M(1-z)
+                     np.r_[np.ones(nA), m_alloc - tau], nA, -np.inf, m_alloc)  # t <= tau + M(1-z)
             rows.add(np.concatenate([k, k]), np.concatenate([np.full(nP, t), e]),
                      np.r_[np.ones(nP), m_net - rho], nP, -np.inf, m_net)          # t <= rho + M(1-e)
         else:
-            _layer_throughput_rows(rows, cover, alloc, t, U)
+            _layer_throughput_rows(rows, cover, alloc, t, scale)
             for mat, sel in ((out_pairs, not_last), (in_pairs, not_first)):      # one successor
                 _flow_rows(rows, mat, sel, lo=0.0, up=0.0)
-            slow = np.nonzero(rho < U)[0]
+            slow = np.nonzero(rho < 1.0)[0]
             boundary = alloc.end[p1[slow]] - 1
             rows.add(np.concatenate([np.arange(M - 1), boundary]),
                      np.concatenate([np.full(M - 1, t), e[slow]]),
-                     np.r_[np.ones(M - 1), U - rho[slow]], M - 1, -np.inf, U)     # network per boundary
+                     np.r_[np.ones(M - 1), 1.0 - rho[slow]], M - 1, -np.inf, 1.0)  # network per boundary
     A, lo, up = rows.build(ncols)
     c = np.zeros(ncols)
     c[t] = 1.0
     col_upper = np.ones(ncols)
-    col_upper[t] = np.inf if formulation == "seed" else U
+    col_upper[t] = np.inf if formulation == "seed" else 1.0
     integer = np.ones(ncols, dtype=bool)
     integer[t] = False
     model = MatrixModel(c=c, A=A, row_lower=lo, row_upper=up, col_lower=np.zeros(ncols),
                         col_upper=col_upper, integer=integer, maximize=True)
-    return IlpModel(formulation, model, alloc, U)
+    return IlpModel(formulation, model, alloc, U, scale)
 
 
 def _flow_rows(rows: _Rows, pairs: sp.csr_matrix, sel: np.ndarray, lo: float, up: float) -> None:
@@ -379,14 +385,15 @@ def _flow_rows(rows: _Rows, pairs: sp.csr_matrix, sel: np.ndarray, lo: float, up
 
 
 def _layer_throughput_rows(rows: _Rows, cover: sp.csr_matrix, alloc: Allocations, t: int, U: float) -> None:
-    """``t - sum_{a covers l} min(tau_a, U) z_a <= 0`` per layer."""
+    """``t - sum_{a covers l} min(tau_a / U, 1) z_a <= 0`` per layer (throughput in units of U)."""
     M = cover.shape[0]
-    weighted = cover.multiply(np.minimum(alloc.tau, U)[None, :]).tocoo()
+    weighted = cover.multiply(np.minimum(alloc.tau / U, 1.0)[None, :]).tocoo()
     rows.add(np.concatenate([np.arange(M), weighted.row]), np.concatenate([np.full(M, t), weighted.col]),
              np.r_[np.ones(M), -weighted.data], M, -np.inf, 0.0)
 
 
 def _compact_network_rows(rows: _Rows, tab: Tables, alloc: Allocations, t: int, U: float) -> None:
+    """``t <= r + (1 - r)(2 - u - w)`` in units of U, per boundary, class and level r."""
     M = tab.num_layers
     cls = gpu_classes(tab, U)
     uses = (alloc.members @ sp.csr_matrix((np.ones(tab.num_gpus), (np.arange(tab.num_gpus), cls.of)),
@@ -398,8 +405,8 @@ def _compact_network_rows(rows: _Rows, tab: Tables, alloc: Allocations, t: int, 
             u = np.nonzero(ends_c & (alloc.end == l))[0]
             w = np.nonzero(starts_d & (alloc.start == l + 1))[0]
             cols = np.concatenate([[t], u, w])
-            vals = np.r_[1.0, np.full(len(u) + len(w), U - r)]
-            rows.add(np.zeros(len(cols)), cols, vals, 1, -np.inf, 2 * U - r)
+            vals = np.r_[1.0, np.full(len(u) + len(w), 1.0 - r / U)]
+            rows.add(np.zeros(len(cols)), cols, vals, 1, -np.inf, 2.0 - r / U)
 
 
 # --------------------------------------------------------------------------------------------
@@ -436,7 +443,7 @@ def solve_ilp(instance: Instance, formulation: str = "compact", *, backend: str 
         placement = tuple(sorted((Stage(int(model.alloc.start[a]), int(model.alloc.end[a]),
                                         model.alloc.gpus(a)) for a in chosen), key=lambda s: s.start_layer))
         objective = placement_throughput(instance, placement)
-    bound = out.bound
+    bound = None if out.bound is None else out.bound * model.scale
     if bound is not None:
         bound = min(bound, model.upper)
         if objective is not None:
