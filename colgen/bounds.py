@@ -7,7 +7,7 @@ import numpy as np
 from colgen.performance import Tables
 
 
-def fluid_upper_bound(tab: Tables) -> float:
+def fluid_upper_bound(tab: Tables, type_counts: np.ndarray | None = None) -> float:
     """An upper bound on the optimum from a fluid relaxation (0.0 proves infeasibility).
 
     A stage of L layers on k GPUs reaches throughput t only if every member g satisfies
@@ -15,16 +15,19 @@ def fluid_upper_bound(tab: Tables) -> float:
     one-layer stage and ``Lmax_g(k)`` the most layers g holds. Summing ``L / k`` over the members of
     every stage gives M, so ``M <= sum_g max_k min(c_g(k) / t, Lmax_g(k) / k)``; the largest t with
     this property bounds the optimum. It is also capped by the best one-layer stage.
+    ``type_counts`` restricts the cluster to that many GPUs of each type (default: all of them).
     """
-    M, K, N = tab.num_layers, min(tab.max_k, tab.num_gpus), tab.num_gpus
+    counts = np.bincount(tab.gpu_type, minlength=tab.tau.shape[2]) if type_counts is None else type_counts
+    M, K = tab.num_layers, min(tab.max_k, int(counts.sum()))
+    if K == 0:
+        return 0.0
     ks = np.arange(1, K + 1)
     fits = tab.fits[1:, 1:K + 1, :]                                # [L-1, k-1, type]
     lmax = np.where(fits.any(axis=0), fits.shape[0] - np.argmax(fits[::-1], axis=0), 0)  # [k-1, type]
     share = tab.tau[1, 1:K + 1, :] / ks[:, None]                   # c(k) per type
-    ok = lmax > 0
+    ok = (lmax > 0) & (counts[None, :] > 0)
     if not ok.any():
         return 0.0
-    counts = np.bincount(tab.gpu_type, minlength=share.shape[1])
 
     def coverage(t: float) -> float:
         per = np.where(ok, np.minimum(share / t, lmax / ks[:, None]), 0.0).max(axis=0)

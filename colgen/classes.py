@@ -49,7 +49,8 @@ def gpu_classes(tab: Tables, cap: float = np.inf) -> GpuClasses:
                 continue
             others = np.ones(N, dtype=bool)
             others[[i, r]] = False
-            if not (np.array_equal(R[i, others], R[r, others]) and np.array_equal(R[others, i], R[others, r])):
+            same_out = np.array_equal(R[i, others], R[r, others])
+            if not (same_out and np.array_equal(R[others, i], R[others, r])):
                 continue
             inner = np.concatenate([R[i, members[c]], R[members[c], i]])
             value = internal[c] if internal[c] is not None else inner[0]

@@ -129,7 +129,8 @@ def _solve(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     if not args.output.endswith((".mps", ".lp")):
-        raise InputError("--output", f"'{args.output}' ends in neither .mps nor .lp", "name the file model.mps")
+        raise InputError("--output", f"'{args.output}' ends in neither .mps nor .lp",
+                         "name the file model.mps")
     inst = load_instance(args.instance)
     est = estimate(inst, args.formulation)
     if est.memory_bytes > 0.8 * available_memory_bytes():

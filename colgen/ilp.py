@@ -204,7 +204,8 @@ def estimate(instance: Instance, formulation: str) -> SizeEstimate:
             one[c] = True
             tc, td = _touching(tab, cls, one), _touching(tab, cls, D)
             rows_net += M - 1
-            nnz_net += M - 1 + sum((M - L) * (tc[L, k] + td[L, k]) for L in range(1, M) for k in range(1, K + 1))
+            nnz_net += M - 1 + sum((M - L) * (tc[L, k] + td[L, k])
+                                   for L in range(1, M) for k in range(1, K + 1))
         return SizeEstimate(formulation, A, 0, A + 1, 2 * M + N + rows_net,
                             2 * sum_L + sum_k + M + nnz_net)
     P = count_pairs(tab)
@@ -217,7 +218,8 @@ def estimate(instance: Instance, formulation: str) -> SizeEstimate:
         slow = round(P * _slow_pair_fraction(tab, fluid_upper_bound(tab)))
         nnz = 2 * sum_L + sum_k + M + (P + not_last) + (P + not_first) + max(M - 1, 0) + slow
         return SizeEstimate(formulation, A, P, A + P + 1, rows, nnz)
-    raise InputError("formulation", f"unknown formulation '{formulation}'", f"use one of {', '.join(FORMULATIONS)}")
+    raise InputError("formulation", f"unknown formulation '{formulation}'",
+                     f"use one of {', '.join(FORMULATIONS)}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,14 +13,14 @@ from colgen.interrupt import catch_interrupts
 from colgen.result import Result
 from colgen.verify import verify
 
-METHODS = ("brute", "ilp")
+METHODS = ("brute", "ilp", "bnp")
 
 
 class VerificationError(ColgenError):
     """A solver returned a placement the independent verifier rejects: a bug in colgen."""
 
 
-def solve(instance: Instance, method: str = "ilp", *, time_limit: float | None = None, gap: float = 0.0,
+def solve(instance: Instance, method: str = "bnp", *, time_limit: float | None = None, gap: float = 0.0,
           backend: str = "auto", formulation: str = "compact", verbose: bool = False,
           log: Callable[[str], None] | None = None, **options: Any) -> Result:
     """Solve ``instance`` with ``method`` and return a verified :class:`Result`.
@@ -37,6 +37,10 @@ def solve(instance: Instance, method: str = "ilp", *, time_limit: float | None =
     with catch_interrupts():
         if method == "brute":
             result = solve_brute(instance, time_limit=time_limit)
+        elif method == "bnp":
+            from colgen.bnp import solve_bnp
+
+            result = solve_bnp(instance, time_limit=time_limit, gap=gap, backend=backend, log=log, **options)
         else:
             from colgen.ilp import solve_ilp
 

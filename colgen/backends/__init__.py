@@ -72,8 +72,12 @@ class IncrementalLP(ABC):
     """A growing LP (the restricted master). Row and column indices are positions, in order added."""
 
     @abstractmethod
-    def add_rows(self, lower: np.ndarray, upper: np.ndarray) -> None:
-        """Append empty rows."""
+    def add_rows(self, lower: np.ndarray, upper: np.ndarray, A: sp.csr_matrix | None = None) -> None:
+        """Append rows; ``A`` (one row per new row, ``num_cols`` columns) gives their coefficients on
+        the existing columns (None: empty rows)."""
+
+    @abstractmethod
+    def set_row_bounds(self, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None: ...
 
     @abstractmethod
     def add_cols(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, A: sp.csc_matrix) -> None:
@@ -120,11 +124,17 @@ class Backend(ABC):
         """Why this engine cannot take a model of this size (None when it can)."""
         return None
 
+    def growth_refusal(self) -> str | None:
+        """Why this engine should not host a model that grows without a known limit."""
+        return None
+
 
 def get_backend(name: str, num_cols: int = 0, num_rows: int = 0,
-                log: Callable[[str], None] | None = None) -> Backend:
+                log: Callable[[str], None] | None = None, growing: bool = False) -> Backend:
     """The engine called ``name`` (``auto``: Gurobi when installed and licensed for the size, else
-    HiGHS), or a :class:`BackendError` saying why it cannot be used."""
+    HiGHS), or a :class:`BackendError` saying why it cannot be used. A ``growing`` model (the
+    column-generation master) has no size yet: ``auto`` gives it Gurobi only under an unrestricted
+    license; an explicit ``gurobi`` is taken at the user's word."""
     from colgen.backends.gurobi import GurobiBackend, gurobi_unavailable
     from colgen.backends.highs import HighsBackend
 
@@ -136,9 +146,13 @@ def get_backend(name: str, num_cols: int = 0, num_rows: int = 0,
     why = gurobi_unavailable()
     if why is None:
         gurobi = GurobiBackend()
-        why = gurobi.refusal(num_cols, num_rows)
+        if growing:
+            why = gurobi.refusal(num_cols, num_rows) if name == "gurobi" else gurobi.growth_refusal()
+        else:
+            why = gurobi.refusal(num_cols, num_rows)
         if why is None:
-            say(f"backend: Gurobi ({num_cols} columns, {num_rows} rows fit its license)")
+            say("backend: Gurobi (" + ("unrestricted license" if growing else
+                                       f"{num_cols} columns, {num_rows} rows fit its license") + ")")
             return gurobi
     if name == "gurobi":
         raise BackendError(f"Gurobi cannot take this model: {why}; use --backend highs")

@@ -84,6 +84,12 @@ class GurobiBackend(Backend):
                     f"{num_cols} variables and {num_rows} constraints")
         return None
 
+    def growth_refusal(self) -> str | None:
+        limit = license_limit()
+        if limit is not None:
+            return f"its license is size-limited to {limit} variables and constraints"
+        return None
+
     def solve(self, model: MatrixModel, *, time_limit: float | None = None, gap: float = 0.0,
               verbose: bool = False, relax: bool = False) -> MipOutcome:
         gp = _gurobipy()
@@ -140,16 +146,28 @@ class GurobiLP(IncrementalLP):
         self.rows: list[Any] = []
         self.cols: list[Any] = []
 
-    def add_rows(self, lower: np.ndarray, upper: np.ndarray) -> None:
+    def add_rows(self, lower: np.ndarray, upper: np.ndarray, A: sp.csr_matrix | None = None) -> None:
         gp = self._gp
-        for lo, up in zip(lower, upper, strict=True):
+        A = sp.csr_matrix((len(lower), self.num_cols)) if A is None else sp.csr_matrix(A)
+        for i, (lo, up) in enumerate(zip(lower, upper, strict=True)):
+            a, b = A.indptr[i], A.indptr[i + 1]
+            expr = gp.LinExpr(A.data[a:b].tolist(), [self.cols[j] for j in A.indices[a:b]])
+            # A row is stored as lo <= expr (or expr <= up); ranges are not needed by colgen.
             if lo == up:
-                self.rows.append(self.m.addLConstr(gp.LinExpr(), gp.GRB.EQUAL, float(lo)))
-            elif np.isfinite(up):
-                self.rows.append(self.m.addLConstr(gp.LinExpr(), gp.GRB.LESS_EQUAL, float(up)))
+                self.rows.append(self.m.addLConstr(expr, gp.GRB.EQUAL, float(lo)))
+            elif np.isfinite(up) or not np.isfinite(lo):
+                self.rows.append(self.m.addLConstr(expr, gp.GRB.LESS_EQUAL, float(up)))
             else:
-                self.rows.append(self.m.addLConstr(gp.LinExpr(), gp.GRB.GREATER_EQUAL, float(lo)))
+                self.rows.append(self.m.addLConstr(expr, gp.GRB.GREATER_EQUAL, float(lo)))
         self.m.update()
+
+    def set_row_bounds(self, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        for i, lo, up in zip(idx, lower, upper, strict=True):
+            row = self.rows[i]
+            if row.Sense == self._gp.GRB.GREATER_EQUAL:
+                row.RHS = float(lo) if np.isfinite(lo) else -self._gp.GRB.INFINITY
+            else:
+                row.RHS = float(up) if np.isfinite(up) else self._gp.GRB.INFINITY
 
     def add_cols(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, A: sp.csc_matrix) -> None:
         gp = self._gp

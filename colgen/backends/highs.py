@@ -231,10 +231,15 @@ class HighsLP(IncrementalLP):
         self.h = new_highs(verbose)
         self.h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize)
 
-    def add_rows(self, lower: np.ndarray, upper: np.ndarray) -> None:
+    def add_rows(self, lower: np.ndarray, upper: np.ndarray, A: sp.csr_matrix | None = None) -> None:
         n = len(lower)
-        self.h.addRows(n, np.asarray(lower, float), np.asarray(upper, float), 0,
-                       np.zeros(n, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+        A = sp.csr_matrix((n, self.num_cols)) if A is None else sp.csr_matrix(A)
+        self.h.addRows(n, np.asarray(lower, float), np.asarray(upper, float), A.nnz,
+                       A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32), A.data.astype(float))
+
+    def set_row_bounds(self, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        self.h.changeRowsBounds(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(lower, float),
+                                np.asarray(upper, float))
 
     def add_cols(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, A: sp.csc_matrix) -> None:
         A = sp.csc_matrix(A)

@@ -1,0 +1,414 @@
+"""Branch-and-price: proven optimal placements without enumerating the allocation space.
+
+The objective is a bottleneck (max-min), so colgen searches over the finite set of values the
+optimum can take (every stage and link throughput, :meth:`ClassSpace.candidates`) and answers, for
+a target T, "is there a placement with every stage and link at least T?" by branch-and-price on
+the decision master (colgen/master.py):
+
+1. *LP phase*: bisection over the candidates with the root LP only. Where the LP is infeasible (a
+   converged phase-1 objective above zero, or a Lagrangian bound proving it), T is refuted; the
+   largest LP-feasible candidate is the global bound.
+2. *Integer phase*: depth-first branch-and-price at the bound, then bisection between the
+   incumbent and the bound. Each integral node gives a placement (and often a value above T);
+   each exhausted tree refutes T.
+
+Branching is on (i) a stage boundary after layer l, (ii) the GPU count k of the stage covering l,
+(iii) whether that stage uses class c, (iv) how many GPUs of class c it uses. Each decision
+restricts the unique column covering l, so pricing respects it exactly and, once all are integral,
+the stage of every segment is determined (see docs/bnp.md).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from colgen.backends import get_backend
+from colgen.configurations import decide, network_free
+from colgen.instance import Instance
+from colgen.interrupt import stop_requested
+from colgen.master import ClassSpace, Master, StarRow, class_space, star_row
+from colgen.pricing import PricingInput, price
+from colgen.result import Result, Stage, placement_throughput, relative_gap
+
+FEAS_EPS = 1e-6      # phase-1 objective at or below this is "feasible"
+PRICE_EPS = 1e-7     # columns must improve by more than this
+INT_EPS = 1e-6       # integrality tolerance for branching quantities
+COLUMNS_PER_ROUND = 64
+
+
+def _bits(mask: np.ndarray) -> int:
+    return int(sum(1 << int(c) for c in np.nonzero(mask)[0]))
+
+
+def _universes(rows: list[list[tuple[int, float]]], C: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per layer: the universes of its star rows closed under intersection, each with the summed
+    bonus of the rows whose universe contains it; always including "all classes" (bonus 0 unless a
+    row says otherwise). Flattened for the kernel: (pointers, uint64 masks, bonuses)."""
+    full = (1 << C) - 1
+    words = (C + 63) // 64
+    ptr, masks, bonus = [0], [], []
+    for layer_rows in rows:
+        sets = {full} | {u for u, _ in layer_rows}
+        frontier = set(sets)
+        while frontier:
+            new = {a & b for a in frontier for b in sets} - sets
+            sets |= new
+            frontier = new
+        for u in sorted(sets, reverse=True):
+            if u == 0:
+                continue
+            masks.append([(u >> (64 * i)) & 0xFFFFFFFFFFFFFFFF for i in range(words)])
+            bonus.append(sum(g for v, g in layer_rows if u & v == u))
+        ptr.append(len(masks))
+    return (np.array(ptr, dtype=np.int64), np.array(masks, dtype=np.uint64).reshape(-1, words),
+            np.array(bonus, dtype=float))
+
+
+class _Stop(Exception):
+    """Time limit or Ctrl-C: unwind to the outer search with what is known."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A branching decision on the stage covering ``layer`` (or the boundary after it)."""
+
+    kind: str          # "cut" | "join" | "k_is" | "k_not" | "count"
+    layer: int
+    k: int = 0
+    cls: int = 0
+    lo: int = 0
+    hi: int = 0
+
+
+@dataclass
+class Stats:
+    master_solves: int = 0
+    pricing_calls: int = 0
+    pricing_seconds: float = 0.0
+    lp_seconds: float = 0.0
+    nodes: int = 0
+    max_depth: int = 0
+    thresholds: int = 0
+    network_rows: int = 0
+    first_incumbent: float | None = None
+    last_improvement: float | None = None
+    log: list[str] = field(default_factory=list)
+
+
+class BranchAndPrice:
+    def __init__(self, instance: Instance, space: ClassSpace, backend: str, deadline: float | None,
+                 log: Callable[[str], None]):
+        self.instance = instance
+        self.space = space
+        self.M, self.K, self.C = space.num_layers, space.max_k, space.num_classes
+        self.avail = space.classes.sizes
+        engine = get_backend(backend, 0, space.num_layers + space.num_classes, log, growing=True)
+        self.master = Master(space, engine.new_lp(maximize=False))
+        self.deadline = deadline
+        self.stats = Stats()
+        self.t0 = time.perf_counter()
+
+    # ------------------------------------------------------------------ restrictions
+    def column_mask(self, T: float, decisions: list[Decision]) -> np.ndarray:
+        p = self.master.pool
+        s, e, k, counts = p.view("start"), p.view("end"), p.view("k"), p.view("counts")
+        mask = p.view("tau") >= T
+        for d in decisions:
+            l = d.layer
+            covers = (s <= l) & (e >= l)
+            if d.kind == "cut":
+                mask &= ~((s <= l) & (e > l))
+            elif d.kind == "join":
+                mask &= (e != l) & (s != l + 1)
+            elif d.kind == "k_is":
+                mask &= ~covers | (k == d.k)
+            elif d.kind == "k_not":
+                mask &= ~covers | (k != d.k)
+            else:
+                mask &= ~covers | ((counts[:, d.cls] >= d.lo) & (counts[:, d.cls] <= d.hi))
+        return mask
+
+    def pricing_input(self, eligible: np.ndarray, decisions: list[Decision]) -> PricingInput:
+        M, C = self.M, self.C
+        no_end = np.zeros(M + 1, dtype=bool)
+        cut = np.zeros(M + 1, dtype=bool)
+        kmask = np.full(M + 1, -1, dtype=np.int64)
+        lo = np.zeros((M + 1, C), dtype=np.int64)
+        hi = np.tile(self.avail, (M + 1, 1))
+        for d in decisions:
+            l = d.layer
+            if d.kind == "cut":
+                cut[l] = True
+            elif d.kind == "join":
+                no_end[l] = True
+            elif d.kind == "k_is":
+                kmask[l] &= np.int64(1) << d.k
+            elif d.kind == "k_not":
+                kmask[l] &= ~(np.int64(1) << d.k)
+            else:
+                lo[l, d.cls] = max(lo[l, d.cls], d.lo)
+                hi[l, d.cls] = min(hi[l, d.cls], d.hi)
+        pi, w, nu = self.master.duals()
+        f_end = np.zeros((M + 1, C))
+        f_start = np.zeros((M + 2, C))
+        end_u: list[list[tuple[int, float]]] = [[] for _ in range(M + 2)]
+        start_u: list[list[tuple[int, float]]] = [[] for _ in range(M + 2)]
+        for key, y in zip(self.master.net_keys, nu, strict=True):
+            if y >= 0:
+                continue
+            l = key.boundary
+            if key.out:       # the stage ending at l pays for c; the one starting at l+1 gains inside G
+                f_end[l, key.cls] -= y
+                start_u[l + 1].append((_bits(key.inside), -y))
+            else:             # the stage starting at l+1 pays for c; the one ending at l gains inside G
+                f_start[l + 1, key.cls] -= y
+                end_u[l].append((_bits(key.inside), -y))
+        end_ptr, end_masks, end_bonus = _universes(end_u, C)
+        start_ptr, start_masks, start_bonus = _universes(start_u, C)
+        return PricingInput(pi=pi, w=w, f_end=f_end, f_start=f_start, eligible=eligible, avail=self.avail,
+                            no_end=no_end, cut=cut, kmask=kmask, lo=lo, hi=hi, end_ptr=end_ptr,
+                            end_masks=end_masks, end_bonus=end_bonus, start_ptr=start_ptr,
+                            start_masks=start_masks, start_bonus=start_bonus)
+
+    # ------------------------------------------------------------------ one node
+    def check_time(self) -> None:
+        if stop_requested() or (self.deadline is not None and time.perf_counter() > self.deadline):
+            raise _Stop
+
+    def node_lp(self, T: float, eligible: np.ndarray, decisions: list[Decision]) -> bool:
+        """Column generation at a node; True when its LP is feasible (solution left in the LP)."""
+        master, st = self.master, self.stats
+        master.enable(self.column_mask(T, decisions))
+        restricted = bool(decisions)
+        while True:
+            self.check_time()
+            t = time.perf_counter()
+            obj = master.solve()
+            st.lp_seconds += time.perf_counter() - t
+            st.master_solves += 1
+            if obj <= FEAS_EPS:
+                rows = self.violated_network_rows(T)
+                if not rows:
+                    return True
+                master.add_network_rows(rows)
+                st.network_rows = len(master.net_keys)
+                continue
+            t = time.perf_counter()
+            priced = price(self.pricing_input(eligible, decisions), restricted, COLUMNS_PER_ROUND, PRICE_EPS)
+            st.pricing_seconds += time.perf_counter() - t
+            st.pricing_calls += 1
+            # Lagrangian bound: at most M columns are positive in any solution.
+            if obj - self.M * max(priced.best, 0.0) > FEAS_EPS or not len(priced.value):
+                return False
+            if not master.add_columns(priced.start, priced.end, priced.counts):
+                raise RuntimeError("pricing returned only columns already in the pool (internal error)")
+
+    def violated_network_rows(self, T: float) -> list[StarRow]:
+        """Star rows the current LP solution violates at threshold T."""
+        reach = self.space.classes.rho >= T              # reach[c, d]: link c -> d fast enough
+        if reach.all():
+            return []
+        p = self.master.pool
+        z = self.master.values()
+        act = np.nonzero(z > 1e-9)[0]
+        out: list[StarRow] = []
+        for l in range(1, self.M):
+            ends = act[p.end[act] == l]
+            starts = act[p.start[act] == l + 1]
+            if not len(ends) or not len(starts):
+                continue
+            used_e, used_s = p.counts[ends] > 0, p.counts[starts] > 0
+            # Out-star: mass of "ends at l using c" vs "starts at l+1 inside reach[c]".
+            inside_s = (used_s.astype(int) @ (~reach).T.astype(int)) == 0     # [b, c]
+            lhs, rhs = z[ends] @ used_e, z[starts] @ inside_s
+            out += [star_row(True, l, int(c), reach[c]) for c in np.nonzero(lhs - rhs > 1e-7)[0]]
+            # In-star: mass of "starts at l+1 using d" vs "ends at l inside the classes reaching d".
+            inside_e = (used_e.astype(int) @ (~reach).astype(int)) == 0       # [a, d]
+            lhs, rhs = z[starts] @ used_s, z[ends] @ inside_e
+            out += [star_row(False, l, int(d), reach[:, d]) for d in np.nonzero(lhs - rhs > 1e-7)[0]]
+        return out
+
+    # ------------------------------------------------------------------ branching
+    def branch(self) -> tuple[Decision, Decision] | list[tuple[int, int, np.ndarray]]:
+        """Two decisions to branch on (most promising first), or the integral stages."""
+        p = self.master.pool
+        z = self.master.values()
+        act = np.nonzero(z > 1e-9)[0]
+        s, e, k, counts = p.start[act], p.end[act], p.k[act], p.counts[act]
+        zz = z[act]
+        x = np.bincount(e, weights=zz, minlength=self.M + 1)[1:self.M]
+        frac = np.abs(x - np.round(x))
+        if frac.max(initial=0) > INT_EPS:
+            l = int(np.argmin(np.abs(x - 0.5))) + 1
+            cut, join = Decision("cut", l), Decision("join", l)
+            return (cut, join) if x[l - 1] >= 0.5 else (join, cut)
+        stages = []
+        first = 1
+        for last in [*(np.nonzero(np.round(x) == 1)[0] + 1), self.M]:
+            covers = (s <= first) & (e >= first)
+            mass = zz[covers]
+            ks = np.bincount(k[covers], weights=mass, minlength=self.K + 1)
+            kf = np.abs(ks - np.round(ks))
+            if kf.max() > INT_EPS:
+                kk = int(np.argmax(ks))
+                a, b = Decision("k_is", first, k=kk), Decision("k_not", first, k=kk)
+                return (a, b) if ks[kk] >= 0.5 else (b, a)
+            used = (mass[:, None] * (counts[covers] > 0)).sum(axis=0)
+            uf = np.abs(used - np.round(used))
+            if uf.max() > INT_EPS:
+                c = int(np.argmax(uf))
+                a = Decision("count", first, cls=c, lo=1, hi=int(self.avail[c]))
+                b = Decision("count", first, cls=c, lo=0, hi=0)
+                return (a, b) if used[c] >= 0.5 else (b, a)
+            n = (mass[:, None] * counts[covers]).sum(axis=0)
+            nf = np.abs(n - np.round(n))
+            if nf.max() > INT_EPS:
+                c = int(np.argmax(nf))
+                up = Decision("count", first, cls=c, lo=int(np.ceil(n[c])), hi=int(self.avail[c]))
+                down = Decision("count", first, cls=c, lo=0, hi=int(np.floor(n[c])))
+                return (up, down) if n[c] - np.floor(n[c]) >= 0.5 else (down, up)
+            stages.append((first, int(last), np.round(n).astype(np.int64)))
+            first = int(last) + 1
+        return stages
+
+    # ------------------------------------------------------------------ one threshold
+    def feasible_at(self, T: float, eligible: np.ndarray,
+                    root_only: bool = False) -> tuple[Stage, ...] | bool:
+        """A placement with every stage and link >= T, False if there is none (proven), or True
+        when ``root_only`` and the root LP is feasible."""
+        self.master.set_threshold_rows(T)
+        stack: list[list[Decision]] = [[]]
+        while stack:
+            decisions = stack.pop()
+            self.stats.nodes += 1
+            self.stats.max_depth = max(self.stats.max_depth, len(decisions))
+            if not self.node_lp(T, eligible, decisions):
+                continue
+            if root_only:
+                return True
+            result = self.branch()
+            if isinstance(result, tuple):
+                first, second = result
+                stack.append([*decisions, second])
+                stack.append([*decisions, first])
+                continue
+            return self.to_placement(result)
+        return False
+
+    def to_placement(self, stages: list[tuple[int, int, np.ndarray]]) -> tuple[Stage, ...]:
+        """Class counts per stage -> specific GPU ids (any members of a class are equivalent)."""
+        free = [list(m) for m in self.space.classes.members]
+        out = []
+        for first, last, counts in stages:
+            gpus = []
+            for c in np.nonzero(counts)[0]:
+                gpus += free[c][: counts[c]]
+                del free[c][: counts[c]]
+            out.append(Stage(first, last, tuple(sorted(int(g) for g in gpus))))
+        return tuple(out)
+
+
+def solve_bnp(instance: Instance, *, time_limit: float | None = None, gap: float = 0.0,
+              backend: str = "auto", log: Callable[[str], None] | None = None,
+              configurations: bool = True) -> Result:
+    """Branch-and-price over the threshold candidates. ``configurations=False`` answers every
+    threshold by the positional branch-and-price, also where no link can bind (for ablations)."""
+    say = log or (lambda _m: None)
+    t0 = time.perf_counter()
+    deadline = None if time_limit is None else t0 + time_limit
+    space = class_space(instance.tables)
+    V = space.candidates()
+    say(f"bnp: {instance.num_layers} layers, {instance.num_gpus} GPUs in {space.num_classes} classes, "
+        f"K={space.max_k}; {len(V)} candidate values; fluid bound {space.upper:.6g}")
+    if space.upper <= 0 or not len(V):
+        return Result(instance.name, "bnp", "infeasible", (), None, None,
+                      timings={"solve": time.perf_counter() - t0}, statistics={"classes": space.num_classes})
+    bp = BranchAndPrice(instance, space, backend, deadline, say)
+    best: tuple[Stage, ...] = ()
+    best_value = 0.0
+    hi = len(V)              # candidates V[hi:] are refuted
+    status = "optimal"
+
+    def bound() -> float:
+        return max(best_value, float(V[hi - 1])) if hi > 0 else best_value
+
+    def line(T: float, phase: str, outcome: str) -> None:
+        g = relative_gap(best_value, bound()) if best else None
+        st = bp.stats
+        say(f"  {phase:<4} T={T:<12.6g} {outcome:<10} nodes {st.nodes:>6}  cols {bp.master.pool.n:>7}  "
+            f"bound {bound():<12.6g} incumbent {best_value if best else float('nan'):<12.6g} "
+            f"gap {'-' if g is None else f'{100 * g:.3f}%':>8}  {time.perf_counter() - t0:7.2f}s")
+
+    def first_above(value: float) -> int:
+        return int(np.searchsorted(V, value, side="right"))
+
+    def probe(T: float, integer: bool) -> tuple[Stage, ...] | bool:
+        """Decide T exactly where no link can bind (configurations), else by branch-and-price
+        (only its root LP unless ``integer``)."""
+        bp.stats.thresholds += 1
+        eligible = space.eligible(T)
+        if configurations and network_free(space, T, eligible):
+            answer = decide(space, eligible)
+            if answer is not None:
+                return answer
+        return bp.feasible_at(T, eligible, root_only=not integer)
+
+    def record(T: float, phase: str, answer: tuple[Stage, ...] | bool) -> None:
+        nonlocal best, best_value, hi
+        if answer is False:
+            hi = min(hi, int(np.searchsorted(V, T, side="left")))
+            line(T, phase, "refuted")
+        elif answer is True:
+            line(T, phase, "lp-feasible")
+        else:
+            value = placement_throughput(instance, answer)
+            if value > best_value:
+                best, best_value = answer, value
+                now = time.perf_counter() - t0
+                bp.stats.first_incumbent = bp.stats.first_incumbent or now
+                bp.stats.last_improvement = now
+            line(T, phase, "placement")
+
+    try:
+        # Bisection with the cheap answers: exact where no link can bind, the root LP elsewhere.
+        a, b = 0, hi - 1
+        while a <= b:
+            mid = (a + b) // 2
+            answer = probe(float(V[mid]), integer=False)
+            record(float(V[mid]), "bis", answer)
+            if answer is False:
+                b = hi - 1
+            else:
+                a = max(mid + 1, first_above(best_value) if best else 0)
+        # Integer phase for what the root LP left open: the top candidate first, then bisection.
+        top_first = True
+        while hi > (first_above(best_value) if best else 0):
+            if best and relative_gap(best_value, bound()) <= gap:
+                break
+            lo_idx = first_above(best_value) if best else 0
+            idx = hi - 1 if top_first else (lo_idx + hi - 1) // 2
+            top_first = False
+            record(float(V[idx]), "int", probe(float(V[idx]), integer=True))
+    except _Stop:
+        status = "interrupted" if stop_requested() else "time_limit"
+        say(f"  stopped ({status})")
+    if status == "optimal" and not best:
+        status = "infeasible"
+    st = bp.stats
+    elapsed = time.perf_counter() - t0
+    statistics = {
+        "classes": space.num_classes, "candidates": len(V), "columns": bp.master.pool.n,
+        "master_solves": st.master_solves, "pricing_calls": st.pricing_calls,
+        "pricing_time_share": st.pricing_seconds / elapsed if elapsed else 0.0,
+        "lp_time_share": st.lp_seconds / elapsed if elapsed else 0.0,
+        "nodes": st.nodes, "max_depth": st.max_depth, "thresholds_tested": st.thresholds,
+        "network_rows": st.network_rows, "time_to_first_incumbent": st.first_incumbent,
+        "time_to_best": st.last_improvement,
+    }
+    return Result(instance.name, "bnp", status, best, best_value if best else None,
+                  bound() if status != "infeasible" else None,
+                  timings={"solve": elapsed}, statistics=statistics)

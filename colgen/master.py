@@ -1,0 +1,305 @@
+"""The restricted master problem of branch-and-price, in GPU-class space.
+
+Decision version: for a target throughput T, is there a placement whose every stage reaches T and
+whose every link between consecutive stages reaches T? Its LP relaxation (phase 1):
+
+    min  sum_l s_l
+    s.t. sum_{a covers l} z_a + s_l = 1                       for every layer l       (cover)
+         sum_a n_ac z_a <= |c|                                 for every GPU class c   (capacity)
+         sum_{a ends at l, c in a} z_a
+           - sum_{b starts at l+1, b inside G} z_b <= 0        out-star (l, c, G)
+         sum_{b starts at l+1, d in b} z_b
+           - sum_{a ends at l, a inside G} z_a <= 0            in-star (l, d, G)
+         z, s >= 0
+
+over a pool of columns a = (segment s..e, GPU count n_ac per class) whose throughput reaches T.
+An out-star row says "if the stage ending at l uses class c, the next stage uses only classes
+of G", where G holds the classes c reaches at throughput >= T; it is exact for integral points
+and dominates every pairwise conflict row. A star row stays valid for any higher T (its G only
+shrinks), so rows are kept and switched off (row bound +inf) when T drops below their validity.
+Rows are separated lazily. Columns whose throughput is below T, or that a branching decision
+forbids, keep their place with upper bound 0, so the pool serves every T and node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from colgen.backends import IncrementalLP
+from colgen.bounds import fluid_upper_bound
+from colgen.classes import GpuClasses, gpu_classes
+from colgen.performance import Tables
+
+INF = np.inf
+
+
+@dataclass(frozen=True)
+class StarRow:
+    """Network row at the boundary after layer ``boundary``. Out-star (``out``): if the stage
+    ending there uses class ``cls``, the next stage lies inside ``inside``. In-star: if the stage
+    starting after it uses ``cls``, the stage before lies inside ``inside``."""
+
+    out: bool
+    boundary: int
+    cls: int
+    inside: np.ndarray = field(compare=False, hash=False)
+    key: bytes = field(default=b"", repr=False)
+
+    def __hash__(self) -> int:
+        return hash((self.out, self.boundary, self.cls, self.key))
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, StarRow) and (self.out, self.boundary, self.cls, self.key)
+                == (other.out, other.boundary, other.cls, other.key))
+
+    def valid_at(self, rho: np.ndarray, T: float) -> bool:
+        reach = rho[self.cls] >= T if self.out else rho[:, self.cls] >= T
+        return bool(np.all(~reach | self.inside))
+
+
+def star_row(out: bool, boundary: int, cls: int, inside: np.ndarray) -> StarRow:
+    inside = np.asarray(inside, dtype=bool)
+    return StarRow(out, boundary, cls, inside, np.packbits(inside).tobytes())
+
+
+@dataclass(frozen=True)
+class ClassSpace:
+    """The allocation space with GPUs grouped into interchangeable classes."""
+
+    tab: Tables
+    classes: GpuClasses
+    upper: float
+
+    @property
+    def num_layers(self) -> int:
+        return self.tab.num_layers
+
+    @property
+    def max_k(self) -> int:
+        return min(self.tab.max_k, self.tab.num_gpus)
+
+    @property
+    def num_classes(self) -> int:
+        return self.classes.count
+
+    def class_tau(self) -> np.ndarray:
+        """``[L, k, c]`` throughput of a stage whose slowest class is c (0 where c lacks memory)."""
+        t = self.classes.type
+        return np.where(self.tab.fits[:, :, t], self.tab.tau[:, :, t], 0.0)
+
+    def eligible(self, T: float) -> np.ndarray:
+        """``[L, k, c]``: may class c serve a stage of L layers and k GPUs at throughput >= T?
+
+        Besides throughput and memory: in a pipeline of two or more stages, every class used is
+        joined to the others through links of throughput >= T (consecutive stages link every pair),
+        so all of them lie in one connected component of that link graph. A component whose GPUs
+        cannot reach T even in the fluid relaxation serves no stage shorter than the whole model.
+        """
+        el = self.class_tau() >= T
+        el[:, self.max_k + 1:, :] = False
+        el[0] = False
+        el[:, 0] = False
+        for comp in self.components(T):
+            counts = np.zeros(self.tab.tau.shape[2], dtype=np.int64)
+            np.add.at(counts, self.classes.type[comp], self.classes.sizes[comp])
+            if fluid_upper_bound(self.tab, counts) < T:
+                el[:self.num_layers, :, comp] = False
+        return el
+
+    def components(self, T: float) -> list[np.ndarray]:
+        """Connected components of the classes under links (either direction) of throughput >= T."""
+        adj = (self.classes.rho >= T) | (self.classes.rho >= T).T
+        n_comp, label = connected_components(sp.csr_matrix(adj), directed=False)
+        return [np.nonzero(label == i)[0] for i in range(n_comp)]
+
+    def column_tau(self, length: np.ndarray, k: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        ct = self.class_tau()[length, k]                       # [columns, C]
+        return np.where(counts > 0, ct, np.inf).min(axis=1)
+
+    def candidates(self) -> np.ndarray:
+        """Every value the optimum can take (a stage or a link throughput), ascending, <= upper."""
+        ct = self.class_tau()[1:, 1:self.max_k + 1]
+        values = [ct[ct > 0].ravel(), self.classes.rho[np.isfinite(self.classes.rho)].ravel()]
+        v = np.unique(np.concatenate(values))
+        return v[(v > 0) & (v <= self.upper)]
+
+
+def class_space(tab: Tables) -> ClassSpace:
+    U = fluid_upper_bound(tab)
+    return ClassSpace(tab=tab, classes=gpu_classes(tab, U), upper=U)
+
+
+class Pool:
+    """Columns generated so far (grows by doubling)."""
+
+    def __init__(self, C: int):
+        self.n = 0
+        self.start = np.zeros(64, dtype=np.int64)
+        self.end = np.zeros(64, dtype=np.int64)
+        self.k = np.zeros(64, dtype=np.int64)
+        self.tau = np.zeros(64)
+        self.counts = np.zeros((64, C), dtype=np.int64)
+        self.keys: dict[bytes, int] = {}
+
+    def _grow(self, need: int) -> None:
+        cap = len(self.start)
+        if need <= cap:
+            return
+        new = max(need, 2 * cap)
+        for name in ("start", "end", "k", "tau", "counts"):
+            old = getattr(self, name)
+            arr = np.zeros((new, *old.shape[1:]), dtype=old.dtype)
+            arr[: self.n] = old[: self.n]
+            setattr(self, name, arr)
+
+    def add(self, start: np.ndarray, end: np.ndarray, counts: np.ndarray, tau: np.ndarray) -> np.ndarray:
+        """Append the columns not yet in the pool; return the indices of the new ones."""
+        fresh = []
+        for i in range(len(start)):
+            key = np.concatenate([[start[i], end[i]], counts[i]]).astype(np.int64).tobytes()
+            if key not in self.keys:
+                self.keys[key] = self.n + len(fresh)
+                fresh.append(i)
+        fresh = np.array(fresh, dtype=np.int64)
+        m = len(fresh)
+        self._grow(self.n + m)
+        sl = slice(self.n, self.n + m)
+        self.start[sl], self.end[sl] = start[fresh], end[fresh]
+        self.counts[sl] = counts[fresh]
+        self.k[sl] = counts[fresh].sum(axis=1)
+        self.tau[sl] = tau[fresh]
+        self.n += m
+        return np.arange(self.n - m, self.n)
+
+    def view(self, name: str) -> np.ndarray:
+        return getattr(self, name)[: self.n]
+
+
+class Master:
+    """The phase-1 LP above over a growing pool, on any :class:`IncrementalLP` engine."""
+
+    def __init__(self, space: ClassSpace, lp: IncrementalLP):
+        self.space = space
+        self.lp = lp
+        M, C = space.num_layers, space.num_classes
+        self.M, self.C = M, C
+        self.pool = Pool(C)
+        lp.add_rows(np.ones(M), np.ones(M))                                   # cover
+        lp.add_rows(np.full(C, -INF), space.classes.sizes.astype(float))       # capacity
+        # Artificial slacks s_l: columns 0..M-1, cost 1.
+        lp.add_cols(np.ones(M), np.zeros(M), np.full(M, INF),
+                    sp.csc_matrix((np.ones(M), (np.arange(M), np.arange(M))), shape=(M + C, M)))
+        self.net_keys: list[StarRow] = []
+        self.net_index: dict[StarRow, int] = {}
+        self.active_net = np.zeros(0, dtype=bool)
+        self.upper = np.zeros(0)                 # current upper bound of every pool column
+
+    # ---- columns
+    def _column_matrix(self, idx: np.ndarray) -> sp.csc_matrix:
+        """Coefficients of pool columns ``idx`` on every row of the LP."""
+        p = self.pool
+        rows, cols, vals = [], [], []
+        for j, a in enumerate(idx):
+            s, e = int(p.start[a]), int(p.end[a])
+            layers = np.arange(s - 1, e)
+            rows.append(layers)
+            cols.append(np.full(len(layers), j))
+            vals.append(np.ones(len(layers)))
+            used = np.nonzero(p.counts[a])[0]
+            rows.append(self.M + used)
+            cols.append(np.full(len(used), j))
+            vals.append(p.counts[a, used].astype(float))
+        net = self._net_coefficients(idx, list(range(len(self.net_keys))))
+        coo = net.tocoo()
+        rows.append(coo.row + self.M + self.C)
+        cols.append(coo.col)
+        vals.append(coo.data)
+        return sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                             shape=(self.lp.num_rows, len(idx)))
+
+    def _net_coefficients(self, cols: np.ndarray, rows: list[int]) -> sp.csr_matrix:
+        """Star-row coefficients (``rows`` of ``net_keys``) on pool columns ``cols``."""
+        if not rows:
+            return sp.csr_matrix((0, len(cols)))
+        p = self.pool
+        start, end = p.start[cols], p.end[cols]
+        used = p.counts[cols] > 0
+        r_idx, c_idx, vals = [], [], []
+        for i, r in enumerate(rows):
+            key = self.net_keys[r]
+            mine = end == key.boundary if key.out else start == key.boundary + 1
+            other = start == key.boundary + 1 if key.out else end == key.boundary
+            member = np.nonzero(mine & used[:, key.cls])[0]
+            inside = np.nonzero(other & ~(used & ~key.inside[None, :]).any(axis=1))[0]
+            r_idx += [np.full(len(member), i), np.full(len(inside), i)]
+            c_idx += [member, inside]
+            vals += [np.ones(len(member)), -np.ones(len(inside))]
+        return sp.csr_matrix((np.concatenate(vals), (np.concatenate(r_idx), np.concatenate(c_idx))),
+                             shape=(len(rows), len(cols)))
+
+    def add_columns(self, start: np.ndarray, end: np.ndarray, counts: np.ndarray) -> int:
+        """Add new columns, enabled (duplicates are ignored); returns how many were new."""
+        tau = self.space.column_tau(end - start + 1, counts.sum(axis=1), counts)
+        idx = self.pool.add(start, end, counts, tau)
+        if len(idx):
+            self.lp.add_cols(np.zeros(len(idx)), np.zeros(len(idx)), np.full(len(idx), INF),
+                             self._column_matrix(idx))
+            self.upper = np.concatenate([self.upper, np.full(len(idx), INF)])
+        return len(idx)
+
+    def enable(self, allowed: np.ndarray) -> None:
+        """Set the pool columns' upper bounds: +inf where ``allowed``, 0 elsewhere."""
+        new = np.where(allowed, INF, 0.0)
+        changed = np.nonzero(new != self.upper)[0]
+        if len(changed):
+            self.lp.set_col_bounds(changed + self.M, np.zeros(len(changed)), new[changed])
+            self.upper = new
+
+    # ---- network rows
+    def add_network_rows(self, keys: list[StarRow]) -> None:
+        keys = [key for key in keys if key not in self.net_index]
+        if not keys:
+            return
+        first = len(self.net_keys)
+        for i, key in enumerate(keys):
+            self.net_index[key] = first + i
+            self.net_keys.append(key)
+        A = self._net_coefficients(np.arange(self.pool.n), list(range(first, len(self.net_keys))))
+        A = sp.hstack([sp.csr_matrix((len(keys), self.M)), A]).tocsr()
+        self.lp.add_rows(np.full(len(keys), -INF), np.zeros(len(keys)), A)
+        self.active_net = np.concatenate([self.active_net, np.ones(len(keys), dtype=bool)])
+
+    def set_threshold_rows(self, T: float) -> None:
+        """A star row is valid while every class its GPU class reaches at T lies inside its G."""
+        if not self.net_keys:
+            return
+        want = np.array([key.valid_at(self.space.classes.rho, T) for key in self.net_keys])
+        changed = np.nonzero(want != self.active_net)[0]
+        if len(changed):
+            self.lp.set_row_bounds(changed + self.M + self.C, np.full(len(changed), -INF),
+                                   np.where(want[changed], 0.0, INF))
+            self.active_net = want
+
+    # ---- solving
+    def solve(self) -> float:
+        status = self.lp.solve()
+        if status != "optimal":
+            raise RuntimeError(f"master LP ended with status {status}")
+        return self.lp.objective()
+
+    def values(self) -> np.ndarray:
+        """z of the pool columns."""
+        return self.lp.primal()[self.M:]
+
+    def duals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(cover duals pi[1..M], class prices w >= 0, star-row duals <= 0)."""
+        y = self.lp.duals()
+        M, C = self.M, self.C
+        pi = np.concatenate([[0.0], y[:M]])
+        w = np.maximum(0.0, -y[M:M + C])
+        nu = np.minimum(0.0, y[M + C:])
+        return pi, w, nu

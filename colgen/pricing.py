@@ -1,0 +1,225 @@
+"""Pricing: the allocation of largest value under the master's dual prices, by segment.
+
+For a segment s..e (L layers) and a GPU count k, whether a GPU class may serve depends only on
+(L, k, threshold T): its throughput ``tau[L, k, type]`` must reach T and its memory must hold the
+layers. With cover duals ``pi``, per-GPU class prices ``w = -mu >= 0`` (capacity rows) and the
+duals of the star rows (colgen/master.py), the value of an allocation using classes U is
+
+    value = sum_{l=s..e} pi_l - sum_c n_c w_c - sum_{c in U} (f_end[e, c] + f_start[s, c])
+            + sum of the bonuses of the star rows at e and at s-1 whose universe contains U
+
+Fixed charges ``f`` come from the rows in which using c costs; bonuses from the rows in which
+staying inside a universe pays. Pricing enumerates, per segment end and start, the universes
+closed under intersection (a handful in practice), restricts the classes to each pair and picks
+the k cheapest eligible GPUs (greedy), or solves a small knapsack over classes when fixed charges
+or branching bounds are present (DP). Both are exact, so the largest value over all segments also
+gives a Lagrangian bound.
+
+Kernels take plain arrays and are compiled by numba once (cached on disk).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+NEG = -1e300
+
+
+@dataclass
+class PricingInput:
+    """Arrays the kernel reads; layers and boundaries are 1-based (index 0 unused). Universes are
+    class bitmasks (``uint64`` words); those of segments ending at e are
+    ``end_masks[end_ptr[e]:end_ptr[e + 1]]`` with their bonuses, likewise for starts."""
+
+    pi: np.ndarray            # [M + 1] cover duals
+    w: np.ndarray             # [C] per-GPU price of each class (>= 0)
+    f_end: np.ndarray         # [M + 1, C] fixed charge of using class c in a segment ending at e
+    f_start: np.ndarray       # [M + 2, C] fixed charge of using class c in a segment starting at s
+    eligible: np.ndarray      # [M + 1, K + 1, C] bool
+    avail: np.ndarray         # [C] class sizes
+    no_end: np.ndarray        # [M + 1] bool: no segment may end at layer l (and none start at l+1)
+    cut: np.ndarray           # [M + 1] bool: a stage boundary is forced after layer l
+    kmask: np.ndarray         # [M + 1] int64 bitmask of allowed k for the stage covering l
+    lo: np.ndarray            # [M + 1, C] least GPUs of class c in the stage covering l
+    hi: np.ndarray            # [M + 1, C] most GPUs of class c in the stage covering l
+    end_ptr: np.ndarray       # [M + 2]
+    end_masks: np.ndarray     # [n, W] uint64
+    end_bonus: np.ndarray     # [n]
+    start_ptr: np.ndarray     # [M + 2]
+    start_masks: np.ndarray   # [n, W] uint64
+    start_bonus: np.ndarray   # [n]
+
+
+@njit(cache=True)
+def _allowed(mask, c):
+    return (mask[c // 64] >> np.uint64(c % 64)) & np.uint64(1)
+
+
+@njit(cache=True)
+def _choose(k, L, e, s, w, f_end, f_start, eligible, avail, lo, hi, use_dp, order, counts, mask):
+    """Cheapest choice of k GPUs for segment (s, e) among the classes in ``mask``; writes
+    ``counts``, returns its cost (or -1 when there is none)."""
+    C = w.shape[0]
+    for c in range(C):
+        counts[c] = 0
+    if not use_dp:
+        need = k
+        cost = 0.0
+        for idx in range(C):
+            c = order[idx]
+            if need == 0:
+                break
+            if not eligible[L, k, c] or not _allowed(mask, c):
+                continue
+            take = min(need, avail[c], hi[c])
+            counts[c] = take
+            need -= take
+            cost += take * w[c]
+        return cost if need == 0 else -1.0
+    # Knapsack over classes: dp[j] = cheapest way to pick j GPUs from the classes seen so far.
+    INF = 1e300
+    dp = np.full(k + 1, INF)
+    dp[0] = 0.0
+    choice = np.zeros((C, k + 1), dtype=np.int64)
+    for c in range(C):
+        top = min(avail[c], hi[c], k)
+        low = lo[c]
+        ok = eligible[L, k, c] and _allowed(mask, c)
+        if low > top or (low > 0 and not ok):
+            return -1.0
+        if not ok:
+            top = 0
+        fixed = f_end[e, c] + f_start[s, c]
+        new = np.full(k + 1, INF)
+        pick = np.zeros(k + 1, dtype=np.int64)
+        for j in range(k + 1):
+            if dp[j] >= INF:
+                continue
+            for n in range(low, top + 1):
+                if j + n > k:
+                    break
+                v = dp[j] + n * w[c] + (fixed if n > 0 else 0.0)
+                if v < new[j + n]:
+                    new[j + n] = v
+                    pick[j + n] = n
+        dp = new
+        for j in range(k + 1):
+            choice[c, j] = pick[j]
+    if dp[k] >= INF:
+        return -1.0
+    j = k
+    for c in range(C - 1, -1, -1):
+        counts[c] = choice[c, j]
+        j -= choice[c, j]
+    return dp[k]
+
+
+@njit(cache=True)
+def price_segments(pi, w, f_end, f_start, eligible, avail, no_end, cut, kmask, lo, hi, restricted,
+                   end_ptr, end_masks, end_bonus, start_ptr, start_masks, start_bonus):
+    """Best allocation of every segment: arrays over segments (s, e) in order s = 1..M, e = s..M.
+
+    Returns (value, s, e, k, counts); value is NEG where the segment has no allowed allocation.
+    """
+    M = pi.shape[0] - 1
+    K = eligible.shape[1] - 1
+    C = w.shape[0]
+    W = end_masks.shape[1]
+    nseg = M * (M + 1) // 2
+    value = np.full(nseg, NEG)
+    seg_s = np.zeros(nseg, dtype=np.int64)
+    seg_e = np.zeros(nseg, dtype=np.int64)
+    seg_k = np.zeros(nseg, dtype=np.int64)
+    seg_counts = np.zeros((nseg, C), dtype=np.int64)
+    order = np.argsort(w)
+    counts = np.zeros(C, dtype=np.int64)
+    seg_lo = np.zeros(C, dtype=np.int64)
+    seg_hi = np.zeros(C, dtype=np.int64)
+    both = np.zeros(W, dtype=np.uint64)
+    # Without fixed charges or lower bounds the greedy is exact.
+    any_fixed = False
+    for l in range(f_end.shape[0]):
+        for c in range(C):
+            if f_end[l, c] > 0.0:
+                any_fixed = True
+    for l in range(f_start.shape[0]):
+        for c in range(C):
+            if f_start[l, c] > 0.0:
+                any_fixed = True
+    idx = 0
+    for s in range(1, M + 1):
+        prefix = 0.0
+        mask = np.int64(-1)
+        for c in range(C):
+            seg_lo[c] = 0
+            seg_hi[c] = avail[c]
+        blocked = restricted and s > 1 and no_end[s - 1]
+        for e in range(s, M + 1):
+            L = e - s + 1
+            prefix += pi[e]
+            if restricted:
+                mask &= kmask[e]
+                for c in range(C):
+                    seg_lo[c] = max(seg_lo[c], lo[e, c])
+                    seg_hi[c] = min(seg_hi[c], hi[e, c])
+            seg_s[idx] = s
+            seg_e[idx] = e
+            skip = blocked or (restricted and e < M and no_end[e])
+            if restricted and e < M and cut[e]:
+                blocked = True  # every longer segment crosses a forced boundary
+            if skip:
+                idx += 1
+                continue
+            use_dp = any_fixed
+            if restricted:
+                for c in range(C):
+                    if seg_lo[c] > 0:
+                        use_dp = True
+            best = NEG
+            for ie in range(end_ptr[e], end_ptr[e + 1]):
+                for js in range(start_ptr[s], start_ptr[s + 1]):
+                    for word in range(W):
+                        both[word] = end_masks[ie, word] & start_masks[js, word]
+                    base = prefix + end_bonus[ie] + start_bonus[js]
+                    for k in range(1, K + 1):
+                        if restricted and not (mask >> k) & 1:
+                            continue
+                        cost = _choose(k, L, e, s, w, f_end, f_start, eligible, avail, seg_lo, seg_hi,
+                                       use_dp, order, counts, both)
+                        if cost < 0.0:
+                            continue
+                        v = base - cost
+                        if v > best:
+                            best = v
+                            seg_k[idx] = k
+                            for c in range(C):
+                                seg_counts[idx, c] = counts[c]
+            value[idx] = best
+            idx += 1
+    return value, seg_s, seg_e, seg_k, seg_counts
+
+
+@dataclass
+class Priced:
+    """Columns with positive value, best first, and the largest value found (for the bound)."""
+
+    value: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    k: np.ndarray
+    counts: np.ndarray
+    best: float
+
+
+def price(inp: PricingInput, restricted: bool, max_columns: int, eps: float) -> Priced:
+    value, s, e, k, counts = price_segments(
+        inp.pi, inp.w, inp.f_end, inp.f_start, inp.eligible, inp.avail, inp.no_end, inp.cut, inp.kmask,
+        inp.lo, inp.hi, restricted, inp.end_ptr, inp.end_masks, inp.end_bonus, inp.start_ptr,
+        inp.start_masks, inp.start_bonus)
+    best = float(value.max()) if value.size else NEG
+    good = np.nonzero(value > eps)[0]
+    good = good[np.argsort(-value[good], kind="stable")][:max_columns]
+    return Priced(value=value[good], start=s[good], end=e[good], k=k[good], counts=counts[good], best=best)
