@@ -53,7 +53,7 @@ def random_instance(seed: int, *, num_layers: int = 4, num_gpus: int = 4, num_ty
     # Typical stage throughput, to put link speeds in the same range.
     typical_lat = np.mean([t["performance"]["alpha_s"] + t["performance"]["beta_s"] * batch
                            for t in types.values()])
-    typical_thr = batch * seq / (max(1, M // 2) * typical_lat)
+    typical_thr = float(batch * seq / (max(1, M // 2) * typical_lat))
     gbps_per_thr = d_model * bpe / 1e9  # GB/s needed per token/s
     cluster: dict[str, Any] = {"gpus": gpus}
     if network == "uniform":
