@@ -15,7 +15,9 @@ from math import comb
 import numpy as np
 import scipy.sparse as sp
 
+from colgen.classes import GpuClasses, singleton_classes
 from colgen.performance import Tables
+from colgen.result import Stage
 
 
 @dataclass(frozen=True)
@@ -51,37 +53,50 @@ def space_sizes(tab: Tables) -> list[SpaceSize]:
 
 @dataclass(frozen=True)
 class Allocations:
-    """An explicit list of allocations: ``start``/``end`` layers (1-based, inclusive), the GPU
-    sets as CSR rows of ``members`` (allocation x GPU, 0/1), ``size`` k and throughput ``tau``."""
+    """An explicit list of allocations: ``start``/``end`` layers (1-based, inclusive), how many
+    GPUs of each unit they use as CSR rows of ``members`` (allocation x unit), and throughput
+    ``tau``. Units are GPU classes: single GPUs for the GPU-level ILP (then ``members`` is the 0/1
+    GPU set), or classes of interchangeable GPUs."""
 
     start: np.ndarray
     end: np.ndarray
     members: sp.csr_matrix
     tau: np.ndarray
+    units: GpuClasses
 
     def __len__(self) -> int:
         return int(self.start.shape[0])
 
     @property
     def size(self) -> np.ndarray:
-        return np.diff(self.members.indptr)
+        """k, the number of GPUs of each allocation."""
+        return np.asarray(self.members.sum(axis=1)).ravel().astype(np.int64)
 
     @property
     def length(self) -> np.ndarray:
         return self.end - self.start + 1
 
     def padded(self) -> np.ndarray:
-        """Members as an ``[allocation, K]`` array, padded with -1."""
-        k = self.size
+        """GPU-level members as an ``[allocation, K]`` array, padded with -1."""
+        k = np.diff(self.members.indptr)
         out = np.full((len(self), int(k.max(initial=1))), -1, dtype=np.int64)
         rows = np.repeat(np.arange(len(self)), k)
         cols = np.arange(len(rows)) - np.repeat(self.members.indptr[:-1], k)
         out[rows, cols] = self.members.indices
         return out
 
-    def gpus(self, a: int) -> tuple[int, ...]:
-        m = self.members
-        return tuple(int(g) for g in m.indices[m.indptr[a]:m.indptr[a + 1]])
+    def placement(self, chosen: np.ndarray) -> tuple[Stage, ...]:
+        """The stages of the chosen allocations, with specific GPUs taken from their units."""
+        free = [list(m) for m in self.units.members]
+        stages = []
+        for a in chosen[np.argsort(self.start[chosen])]:
+            lo, hi = self.members.indptr[a], self.members.indptr[a + 1]
+            gpus: list[int] = []
+            for u, n in zip(self.members.indices[lo:hi], self.members.data[lo:hi], strict=True):
+                gpus += free[u][: int(n)]
+                del free[u][: int(n)]
+            stages.append(Stage(int(self.start[a]), int(self.end[a]), tuple(sorted(int(g) for g in gpus))))
+        return tuple(stages)
 
 
 def enumerate_allocations(tab: Tables) -> Allocations:
@@ -101,11 +116,13 @@ def enumerate_allocations(tab: Tables) -> Allocations:
             ends.append(s + L - 1)
             sets.append(np.tile(combos, (n_seg, 1)))
             taus.append(np.tile(tau, n_seg))
+    units = singleton_classes(tab)
     if not starts:
-        return Allocations(np.zeros(0, np.int64), np.zeros(0, np.int64), sp.csr_matrix((0, N)), np.zeros(0))
+        return Allocations(np.zeros(0, np.int64), np.zeros(0, np.int64), sp.csr_matrix((0, N)), np.zeros(0),
+                           units)
     start, end, tau = np.concatenate(starts), np.concatenate(ends), np.concatenate(taus)
     sizes = np.concatenate([np.full(len(c), c.shape[1]) for c in sets])
     indptr = np.concatenate([[0], np.cumsum(sizes)])
     indices = np.concatenate([c.ravel() for c in sets])
     members = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(start), N))
-    return Allocations(start=start, end=end, members=members, tau=tau)
+    return Allocations(start=start, end=end, members=members, tau=tau, units=units)

@@ -28,6 +28,7 @@ import numpy as np
 
 from colgen.backends import get_backend
 from colgen.configurations import decide, network_free
+from colgen.heuristics import pool_placement
 from colgen.instance import Instance
 from colgen.interrupt import stop_requested
 from colgen.master import ClassSpace, Master, StarRow, class_space, star_row
@@ -38,6 +39,10 @@ FEAS_EPS = 1e-6      # phase-1 objective at or below this is "feasible"
 PRICE_EPS = 1e-7     # columns must improve by more than this
 INT_EPS = 1e-6       # integrality tolerance for branching quantities
 COLUMNS_PER_ROUND = 64
+HEURISTIC_EVERY = 64      # DFS nodes between runs of the pool heuristic
+NODE_BUDGET = 64          # first node budget of a tree in the integer phase (grows fourfold)
+LADDER = (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)   # relative steps below the bound
+PROGRESS_SECONDS = 5.0    # a progress line at least this often during a long search
 
 
 def _bits(mask: np.ndarray) -> int:
@@ -58,11 +63,10 @@ def _universes(rows: list[list[tuple[int, float]]], C: int) -> tuple[np.ndarray,
             new = {a & b for a in frontier for b in sets} - sets
             sets |= new
             frontier = new
-        for u in sorted(sets, reverse=True):
-            if u == 0:
-                continue
+        scored = [(sum(g for v, g in layer_rows if u & v == u), u) for u in sets if u]
+        for b, u in sorted(scored, reverse=True):          # largest bonus first (pricing prunes)
             masks.append([(u >> (64 * i)) & 0xFFFFFFFFFFFFFFFF for i in range(words)])
-            bonus.append(sum(g for v, g in layer_rows if u & v == u))
+            bonus.append(b)
         ptr.append(len(masks))
     return (np.array(ptr, dtype=np.int64), np.array(masks, dtype=np.uint64).reshape(-1, words),
             np.array(bonus, dtype=float))
@@ -94,6 +98,7 @@ class Stats:
     max_depth: int = 0
     thresholds: int = 0
     network_rows: int = 0
+    pool_mips: int = 0
     first_incumbent: float | None = None
     last_improvement: float | None = None
     log: list[str] = field(default_factory=list)
@@ -111,6 +116,10 @@ class BranchAndPrice:
         self.deadline = deadline
         self.stats = Stats()
         self.t0 = time.perf_counter()
+        self.say = log
+        # Set by the outer search: report a placement (returns its value); the incumbent.
+        self.on_placement: Callable[[tuple[Stage, ...]], float] = lambda p: 0.0
+        self.incumbent: Callable[[], tuple[tuple[Stage, ...], float]] = lambda: ((), 0.0)
 
     # ------------------------------------------------------------------ restrictions
     def column_mask(self, T: float, decisions: list[Decision]) -> np.ndarray:
@@ -276,15 +285,33 @@ class BranchAndPrice:
         return stages
 
     # ------------------------------------------------------------------ one threshold
-    def feasible_at(self, T: float, eligible: np.ndarray,
-                    root_only: bool = False) -> tuple[Stage, ...] | bool:
-        """A placement with every stage and link >= T, False if there is none (proven), or True
-        when ``root_only`` and the root LP is feasible."""
+    def feasible_at(self, T: float, eligible: np.ndarray, root_only: bool = False,
+                    node_budget: int | None = None) -> tuple[Stage, ...] | bool | None:
+        """A placement with every stage and link >= T, False if there is none (proven), True when
+        ``root_only`` and the root LP is feasible, None when ``node_budget`` ran out first."""
         self.master.set_threshold_rows(T)
         stack: list[list[Decision]] = [[]]
+        explored = 0
+        last_note = time.perf_counter()
         while stack:
+            best, best_value = self.incumbent()
+            if best and best_value >= T:              # settled elsewhere (a heuristic reached T)
+                return True if root_only else best
+            if node_budget is not None and explored >= node_budget:
+                return None
             decisions = stack.pop()
             self.stats.nodes += 1
+            explored += 1
+            if explored % HEURISTIC_EVERY == 0:
+                found = self.pool_placement(T)
+                if found:
+                    self.on_placement(found)
+                    return found
+            if time.perf_counter() - last_note > PROGRESS_SECONDS:
+                last_note = time.perf_counter()
+                self.say(f"       T={T:<12.6g} searching: nodes {explored}, open {len(stack)}, "
+                         f"depth {len(decisions)}, cols {self.master.pool.n}  "
+                         f"{time.perf_counter() - self.t0:7.2f}s")
             self.stats.max_depth = max(self.stats.max_depth, len(decisions))
             if not self.node_lp(T, eligible, decisions):
                 continue
@@ -299,6 +326,13 @@ class BranchAndPrice:
             return self.to_placement(result)
         return False
 
+    def pool_placement(self, T: float, time_limit: float = 2.0) -> tuple[Stage, ...] | None:
+        """Primal heuristic (colgen/heuristics.py): a placement >= T from the pool's columns."""
+        self.stats.pool_mips += 1
+        if self.deadline is not None:
+            time_limit = min(time_limit, max(0.05, 0.25 * (self.deadline - time.perf_counter())))
+        return pool_placement(self.space, self.master.pool, T, time_limit)
+
     def to_placement(self, stages: list[tuple[int, int, np.ndarray]]) -> tuple[Stage, ...]:
         """Class counts per stage -> specific GPU ids (any members of a class are equivalent)."""
         free = [list(m) for m in self.space.classes.members]
@@ -310,6 +344,120 @@ class BranchAndPrice:
                 del free[c][: counts[c]]
             out.append(Stage(first, last, tuple(sorted(int(g) for g in gpus))))
         return tuple(out)
+
+
+class ThresholdSearch:
+    """The outer search over candidate values, with the incumbent and the global bound."""
+
+    def __init__(self, instance: Instance, space: ClassSpace, bp: BranchAndPrice, configurations: bool,
+                 gap: float, say: Callable[[str], None]):
+        self.instance, self.space, self.bp = instance, space, bp
+        self.configurations, self.gap, self.say = configurations, gap, say
+        self.V = space.candidates()
+        self.hi = len(self.V)                   # candidates V[hi:] are refuted
+        self.t0 = bp.t0
+        bp.on_placement = self.offer
+        bp.incumbent = lambda: (self.best, self.best_value)
+        self.best: tuple[Stage, ...] = ()
+        self.best_value = 0.0
+
+    def bound(self) -> float:
+        return max(self.best_value, float(self.V[self.hi - 1])) if self.hi > 0 else self.best_value
+
+    def first_above(self, value: float) -> int:
+        return int(np.searchsorted(self.V, value, side="right"))
+
+    def line(self, T: float, phase: str, outcome: str) -> None:
+        g = relative_gap(self.best_value, self.bound()) if self.best else None
+        st = self.bp.stats
+        inc = f"{self.best_value:.6g}" if self.best else "-"
+        self.say(f"  {phase:<4} T={T:<12.6g} {outcome:<11} nodes {st.nodes:>6}  "
+                 f"cols {self.bp.master.pool.n:>7}  bound {self.bound():<12.6g} incumbent {inc:<12} "
+                 f"gap {'-' if g is None else f'{100 * g:.3f}%':>8}  {time.perf_counter() - self.t0:7.2f}s")
+
+    def offer(self, placement: tuple[Stage, ...]) -> float:
+        """A placement found anywhere; becomes the incumbent if better. Returns its value."""
+        value = placement_throughput(self.instance, placement)
+        if value > self.best_value:
+            self.best, self.best_value = placement, value
+            now = time.perf_counter() - self.t0
+            st = self.bp.stats
+            st.first_incumbent = st.first_incumbent if st.first_incumbent is not None else now
+            st.last_improvement = now
+        return value
+
+    def probe(self, T: float, integer: bool,
+              node_budget: int | None = None) -> tuple[Stage, ...] | bool | None:
+        """Decide T exactly where no link can bind (configurations), else by branch-and-price
+        (only its root LP unless ``integer``; None when the node budget ran out)."""
+        self.bp.stats.thresholds += 1
+        eligible = self.space.eligible(T)
+        if self.configurations and network_free(self.space, T, eligible):
+            answer = decide(self.space, eligible)
+            if answer is not None:
+                return answer
+        return self.bp.feasible_at(T, eligible, root_only=not integer, node_budget=node_budget)
+
+    def record(self, T: float, phase: str, answer: tuple[Stage, ...] | bool | None) -> None:
+        if answer is None:
+            self.line(T, phase, "undecided")
+        elif answer is False:
+            self.hi = min(self.hi, int(np.searchsorted(self.V, T, side="left")))
+            self.line(T, phase, "refuted")
+        elif answer is True:
+            self.line(T, phase, "lp-feasible")
+        else:
+            self.offer(answer)
+            self.line(T, phase, "placement")
+
+    def done(self) -> bool:
+        if self.hi <= (self.first_above(self.best_value) if self.best else 0):
+            return True
+        return bool(self.best) and relative_gap(self.best_value, self.bound()) <= self.gap
+
+    def ladder(self) -> None:
+        """Incumbents near the bound: the pool heuristic at targets stepping down from it."""
+        top = float(self.V[self.hi - 1]) if self.hi > 0 else 0.0
+        for step in LADDER:
+            T = float(self.V[min(self.hi - 1, int(np.searchsorted(self.V, top * (1 - step), side="left")))])
+            if self.best_value >= T:
+                return
+            found = self.bp.pool_placement(T)
+            if found:
+                self.offer(found)
+                self.line(T, "heur", "placement")
+                return
+
+    def run(self) -> None:
+        V = self.V
+        # Bisection with the cheap answers: exact where no link can bind, the root LP elsewhere.
+        a, b = 0, self.hi - 1
+        while a <= b:
+            mid = (a + b) // 2
+            answer = self.probe(float(V[mid]), integer=False)
+            self.record(float(V[mid]), "bis", answer)
+            if answer is False:
+                b = self.hi - 1
+            else:
+                a = max(mid + 1, self.first_above(self.best_value) if self.best else 0)
+        # Integer phase for what the root LP left open. Trees get a node budget: the top
+        # candidate first, then bisection below it; a tree that runs out of budget caps the
+        # search from above until the gap below is closed, then the budget grows and the search
+        # starts again from the top.
+        if not self.done():
+            self.ladder()
+        budget, cap, top_first = NODE_BUDGET, self.hi, True
+        while not self.done():
+            lo_idx = self.first_above(self.best_value) if self.best else 0
+            if lo_idx >= cap:
+                budget, cap, top_first = 4 * budget, self.hi, True
+            idx = cap - 1 if top_first else (lo_idx + cap - 1) // 2
+            top_first = False
+            answer = self.probe(float(V[idx]), integer=True, node_budget=budget)
+            self.record(float(V[idx]), "int", answer)
+            if answer is None:
+                cap = idx
+            cap = min(cap, self.hi)
 
 
 def solve_bnp(instance: Instance, *, time_limit: float | None = None, gap: float = 0.0,
@@ -328,75 +476,14 @@ def solve_bnp(instance: Instance, *, time_limit: float | None = None, gap: float
         return Result(instance.name, "bnp", "infeasible", (), None, None,
                       timings={"solve": time.perf_counter() - t0}, statistics={"classes": space.num_classes})
     bp = BranchAndPrice(instance, space, backend, deadline, say)
-    best: tuple[Stage, ...] = ()
-    best_value = 0.0
-    hi = len(V)              # candidates V[hi:] are refuted
+    search = ThresholdSearch(instance, space, bp, configurations, gap, say)
     status = "optimal"
-
-    def bound() -> float:
-        return max(best_value, float(V[hi - 1])) if hi > 0 else best_value
-
-    def line(T: float, phase: str, outcome: str) -> None:
-        g = relative_gap(best_value, bound()) if best else None
-        st = bp.stats
-        say(f"  {phase:<4} T={T:<12.6g} {outcome:<10} nodes {st.nodes:>6}  cols {bp.master.pool.n:>7}  "
-            f"bound {bound():<12.6g} incumbent {best_value if best else float('nan'):<12.6g} "
-            f"gap {'-' if g is None else f'{100 * g:.3f}%':>8}  {time.perf_counter() - t0:7.2f}s")
-
-    def first_above(value: float) -> int:
-        return int(np.searchsorted(V, value, side="right"))
-
-    def probe(T: float, integer: bool) -> tuple[Stage, ...] | bool:
-        """Decide T exactly where no link can bind (configurations), else by branch-and-price
-        (only its root LP unless ``integer``)."""
-        bp.stats.thresholds += 1
-        eligible = space.eligible(T)
-        if configurations and network_free(space, T, eligible):
-            answer = decide(space, eligible)
-            if answer is not None:
-                return answer
-        return bp.feasible_at(T, eligible, root_only=not integer)
-
-    def record(T: float, phase: str, answer: tuple[Stage, ...] | bool) -> None:
-        nonlocal best, best_value, hi
-        if answer is False:
-            hi = min(hi, int(np.searchsorted(V, T, side="left")))
-            line(T, phase, "refuted")
-        elif answer is True:
-            line(T, phase, "lp-feasible")
-        else:
-            value = placement_throughput(instance, answer)
-            if value > best_value:
-                best, best_value = answer, value
-                now = time.perf_counter() - t0
-                bp.stats.first_incumbent = bp.stats.first_incumbent or now
-                bp.stats.last_improvement = now
-            line(T, phase, "placement")
-
     try:
-        # Bisection with the cheap answers: exact where no link can bind, the root LP elsewhere.
-        a, b = 0, hi - 1
-        while a <= b:
-            mid = (a + b) // 2
-            answer = probe(float(V[mid]), integer=False)
-            record(float(V[mid]), "bis", answer)
-            if answer is False:
-                b = hi - 1
-            else:
-                a = max(mid + 1, first_above(best_value) if best else 0)
-        # Integer phase for what the root LP left open: the top candidate first, then bisection.
-        top_first = True
-        while hi > (first_above(best_value) if best else 0):
-            if best and relative_gap(best_value, bound()) <= gap:
-                break
-            lo_idx = first_above(best_value) if best else 0
-            idx = hi - 1 if top_first else (lo_idx + hi - 1) // 2
-            top_first = False
-            record(float(V[idx]), "int", probe(float(V[idx]), integer=True))
+        search.run()
     except _Stop:
         status = "interrupted" if stop_requested() else "time_limit"
         say(f"  stopped ({status})")
-    if status == "optimal" and not best:
+    if status == "optimal" and not search.best:
         status = "infeasible"
     st = bp.stats
     elapsed = time.perf_counter() - t0
@@ -406,9 +493,10 @@ def solve_bnp(instance: Instance, *, time_limit: float | None = None, gap: float
         "pricing_time_share": st.pricing_seconds / elapsed if elapsed else 0.0,
         "lp_time_share": st.lp_seconds / elapsed if elapsed else 0.0,
         "nodes": st.nodes, "max_depth": st.max_depth, "thresholds_tested": st.thresholds,
-        "network_rows": st.network_rows, "time_to_first_incumbent": st.first_incumbent,
-        "time_to_best": st.last_improvement,
+        "network_rows": st.network_rows, "pool_mips": st.pool_mips,
+        "time_to_first_incumbent": st.first_incumbent, "time_to_best": st.last_improvement,
     }
-    return Result(instance.name, "bnp", status, best, best_value if best else None,
-                  bound() if status != "infeasible" else None,
+    best = search.best
+    return Result(instance.name, "bnp", status, best, search.best_value if best else None,
+                  search.bound() if status != "infeasible" else None,
                   timings={"solve": elapsed}, statistics=statistics)

@@ -75,3 +75,12 @@ def gpu_classes(tab: Tables, cap: float = np.inf) -> GpuClasses:
         raise AssertionError("GPU classes are not interchangeable (internal error)")
     return GpuClasses(of=of, members=tuple(np.array(m, dtype=np.int64) for m in members),
                       type=tab.gpu_type[reps].copy(), rho=rho, cap=float(cap))
+
+
+def singleton_classes(tab: Tables) -> GpuClasses:
+    """Every GPU its own class (no aggregation): the units of the GPU-level full ILP."""
+    N = tab.num_gpus
+    rho = tab.rho.copy()
+    np.fill_diagonal(rho, np.inf)
+    return GpuClasses(of=np.arange(N), members=tuple(np.array([g]) for g in range(N)),
+                      type=tab.gpu_type.copy(), rho=rho, cap=np.inf)

@@ -89,9 +89,10 @@ def decide(space: ClassSpace, eligible: np.ndarray) -> tuple[Stage, ...] | bool 
     n = np.array(configs)
     L = np.array(lmax, dtype=float)
     A = sp.csr_matrix(np.vstack([L[None, :], n.T]))
+    most = np.floor(np.where(n > 0, avail[None, :] / np.maximum(n, 1), np.inf).min(axis=1))
     model = MatrixModel(c=np.zeros(len(L)), A=A, row_lower=np.r_[M, np.full(len(types), -np.inf)],
                         row_upper=np.r_[np.inf, avail.astype(float)], col_lower=np.zeros(len(L)),
-                        col_upper=np.floor(np.where(n > 0, avail[None, :] / np.maximum(n, 1), np.inf).min(axis=1)),
+                        col_upper=most,
                         integer=np.ones(len(L), dtype=bool), maximize=False)
     out = solve_here(model, time_limit=None, gap=0.0, verbose=False, relax=False)
     if out.status == "infeasible":

@@ -35,12 +35,13 @@ import scipy.sparse as sp
 
 from colgen.allocations import Allocations, enumerate_allocations, fitting_gpu_counts
 from colgen.backends import MatrixModel, get_backend
+from colgen.backends.highs import HighsBackend
 from colgen.bounds import fluid_upper_bound
 from colgen.classes import GpuClasses, gpu_classes
 from colgen.errors import InputError, ModelTooLargeError
 from colgen.instance import Instance
 from colgen.performance import Tables
-from colgen.result import Result, Stage, placement_throughput
+from colgen.result import Result, placement_throughput
 
 FORMULATIONS = ("seed", "tight", "compact")
 
@@ -323,13 +324,15 @@ def build(instance: Instance, formulation: str, alloc: Allocations | None = None
     cover = _layer_incidence(alloc, M)
     rows = _Rows()
     rows.add_matrix(cover, 0, 1.0, 1.0)                               # coverage
-    rows.add_matrix(alloc.members.T, 0, -np.inf, 1.0)                  # exclusivity
+    rows.add_matrix(alloc.members.T, 0, -np.inf, alloc.units.sizes.astype(float))   # exclusivity
     if formulation == "compact":
         ncols = nA + 1
         t = nA
         _layer_throughput_rows(rows, cover, alloc, t, scale)
         _compact_network_rows(rows, tab, alloc, t, scale)
     else:
+        if alloc.units.count != N:
+            raise ValueError("pair formulations need GPU-level allocations")
         p1, p2 = _pairs(alloc, M, N)
         nP = len(p1)
         ncols = nA + nP + 1
@@ -395,11 +398,16 @@ def _layer_throughput_rows(rows: _Rows, cover: sp.csr_matrix, alloc: Allocations
 
 
 def _compact_network_rows(rows: _Rows, tab: Tables, alloc: Allocations, t: int, U: float) -> None:
-    """``t <= r + (1 - r)(2 - u - w)`` in units of U, per boundary, class and level r."""
+    """``t <= r + (1 - r)(2 - u - w)`` in units of U, per boundary, class and level r.
+
+    Rows are per class of GPUs with identical links (clipped at U), so they aggregate by node and
+    bandwidth level; an allocation's units map to those classes through any of their members."""
     M = tab.num_layers
     cls = gpu_classes(tab, U)
-    uses = (alloc.members @ sp.csr_matrix((np.ones(tab.num_gpus), (np.arange(tab.num_gpus), cls.of)),
-                                          shape=(tab.num_gpus, cls.count))).toarray() > 0   # [a, class]
+    unit_class = cls.of[[int(m[0]) for m in alloc.units.members]]
+    to_class = sp.csr_matrix((np.ones(alloc.units.count), (np.arange(alloc.units.count), unit_class)),
+                             shape=(alloc.units.count, cls.count))
+    uses = (alloc.members @ to_class).toarray() > 0                                       # [a, class]
     for c, r, D in _levels(cls, U):
         ends_c = uses[:, c]
         starts_d = uses[:, D].any(axis=1)
@@ -415,22 +423,39 @@ def _compact_network_rows(rows: _Rows, tab: Tables, alloc: Allocations, t: int, 
 # Solving
 
 
-def solve_ilp(instance: Instance, formulation: str = "compact", *, backend: str = "auto",
-              time_limit: float | None = None, gap: float = 0.0, verbose: bool = False,
-              memory_limit_bytes: int | None = None, log: Callable[[str], None] | None = None) -> Result:
-    """Build and solve the full ILP; refuse (status ``refused``) a model that would not fit."""
-    say = log or (lambda _m: None)
-    t0 = time.perf_counter()
+def guarded_build(instance: Instance, formulation: str, memory_limit_bytes: int | None = None,
+                  log: Callable[[str], None] | None = None) -> IlpModel:
+    """:func:`build`, after checking the size estimate against the memory available."""
     est = estimate(instance, formulation)
     limit = memory_limit_bytes if memory_limit_bytes is not None else int(0.8 * available_memory_bytes())
-    stats = {"formulation": formulation, "estimate": est.__dict__ | {"memory_bytes": est.memory_bytes}}
     if est.memory_bytes > limit:
         raise ModelTooLargeError(
             f"the {formulation} model would need about {est.memory_bytes / 1e9:.3g} GB, "
             f"{limit / 1e9:.3g} GB are available ({est.describe()}); use --method bnp, "
             f"--formulation compact, or a smaller max_gpus_per_segment")
-    say(f"ilp: building {est.describe()}")
-    model = build(instance, formulation)
+    if log:
+        log(f"ilp: building {est.describe()}")
+    return build(instance, formulation)
+
+
+def lp_relaxation_bound(instance: Instance, formulation: str, *, time_limit: float | None = None,
+                        memory_limit_bytes: int | None = None) -> float | None:
+    """The LP relaxation's optimum in tokens/s (None when not solved in time)."""
+    model = guarded_build(instance, formulation, memory_limit_bytes)
+    out = HighsBackend().solve(model.model, time_limit=time_limit, relax=True)
+    return None if out.status != "optimal" or out.objective is None else out.objective * model.scale
+
+
+def solve_ilp(instance: Instance, formulation: str = "compact", *, backend: str = "auto",
+              time_limit: float | None = None, gap: float = 0.0, verbose: bool = False,
+              memory_limit_bytes: int | None = None, log: Callable[[str], None] | None = None) -> Result:
+    """Build and solve the full ILP; a model that would not fit in memory raises
+    :class:`ModelTooLargeError` with the size estimate."""
+    say = log or (lambda _m: None)
+    t0 = time.perf_counter()
+    est = estimate(instance, formulation)
+    stats = {"formulation": formulation, "estimate": est.__dict__ | {"memory_bytes": est.memory_bytes}}
+    model = guarded_build(instance, formulation, memory_limit_bytes, say)
     t_build = time.perf_counter() - t0
     mm = model.model
     stats.update(columns=mm.num_cols, rows=mm.num_rows, nonzeros=mm.nnz, allocations=len(model.alloc))
@@ -441,9 +466,7 @@ def solve_ilp(instance: Instance, formulation: str = "compact", *, backend: str 
     placement = ()
     objective = None
     if out.x is not None:
-        chosen = np.nonzero(out.x[: len(model.alloc)] > 0.5)[0]
-        placement = tuple(sorted((Stage(int(model.alloc.start[a]), int(model.alloc.end[a]),
-                                        model.alloc.gpus(a)) for a in chosen), key=lambda s: s.start_layer))
+        placement = model.alloc.placement(np.nonzero(out.x[: len(model.alloc)] > 0.5)[0])
         objective = placement_throughput(instance, placement)
     bound = None if out.bound is None else out.bound * model.scale
     if bound is not None:
@@ -452,8 +475,7 @@ def solve_ilp(instance: Instance, formulation: str = "compact", *, backend: str 
             bound = max(bound, objective)
     if out.status == "infeasible":
         bound = None
-    status = out.status if out.status != "error" else "error"
     stats.update(nodes=out.nodes, engine_message=out.message)
-    return Result(instance=instance.name, method=f"ilp-{formulation}", status=status, placement=placement,
+    return Result(instance=instance.name, method=f"ilp-{formulation}", status=out.status, placement=placement,
                   objective=objective, bound=bound,
                   timings={"build": t_build, "solve": out.seconds}, statistics=stats)

@@ -195,6 +195,10 @@ class Master:
                     sp.csc_matrix((np.ones(M), (np.arange(M), np.arange(M))), shape=(M + C, M)))
         self.net_keys: list[StarRow] = []
         self.net_index: dict[StarRow, int] = {}
+        self.key_boundary = np.zeros(0, dtype=np.int64)
+        self.key_cls = np.zeros(0, dtype=np.int64)
+        self.key_out = np.zeros(0, dtype=bool)
+        self.key_inside = np.zeros((0, C), dtype=bool)
         self.active_net = np.zeros(0, dtype=bool)
         self.upper = np.zeros(0)                 # current upper bound of every pool column
 
@@ -213,7 +217,7 @@ class Master:
             rows.append(self.M + used)
             cols.append(np.full(len(used), j))
             vals.append(p.counts[a, used].astype(float))
-        net = self._net_coefficients(idx, list(range(len(self.net_keys))))
+        net = self._net_coefficients(idx, np.arange(len(self.net_keys)))
         coo = net.tocoo()
         rows.append(coo.row + self.M + self.C)
         cols.append(coo.col)
@@ -221,25 +225,21 @@ class Master:
         return sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                              shape=(self.lp.num_rows, len(idx)))
 
-    def _net_coefficients(self, cols: np.ndarray, rows: list[int]) -> sp.csr_matrix:
-        """Star-row coefficients (``rows`` of ``net_keys``) on pool columns ``cols``."""
-        if not rows:
-            return sp.csr_matrix((0, len(cols)))
+    def _net_coefficients(self, cols: np.ndarray, rows: list[int] | np.ndarray) -> sp.csr_matrix:
+        """Star-row coefficients (``rows`` of ``net_keys``) on pool columns ``cols``, in bulk."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows) or not len(cols):
+            return sp.csr_matrix((len(rows), len(cols)))
         p = self.pool
-        start, end = p.start[cols], p.end[cols]
+        start, end = p.start[cols][:, None], p.end[cols][:, None]
         used = p.counts[cols] > 0
-        r_idx, c_idx, vals = [], [], []
-        for i, r in enumerate(rows):
-            key = self.net_keys[r]
-            mine = end == key.boundary if key.out else start == key.boundary + 1
-            other = start == key.boundary + 1 if key.out else end == key.boundary
-            member = np.nonzero(mine & used[:, key.cls])[0]
-            inside = np.nonzero(other & ~(used & ~key.inside[None, :]).any(axis=1))[0]
-            r_idx += [np.full(len(member), i), np.full(len(inside), i)]
-            c_idx += [member, inside]
-            vals += [np.ones(len(member)), -np.ones(len(inside))]
-        return sp.csr_matrix((np.concatenate(vals), (np.concatenate(r_idx), np.concatenate(c_idx))),
-                             shape=(len(rows), len(cols)))
+        boundary, cls, out = self.key_boundary[rows], self.key_cls[rows], self.key_out[rows]
+        ends_at, starts_after = end == boundary, start == boundary + 1
+        mine = np.where(out, ends_at, starts_after)            # the side whose class use is counted
+        other = np.where(out, starts_after, ends_at)           # the side that must stay inside
+        outside = used.astype(np.int32) @ (~self.key_inside[rows]).T.astype(np.int32)
+        vals = (mine & used[:, cls]).astype(float) - (other & (outside == 0)).astype(float)
+        return sp.csr_matrix(vals.T)
 
     def add_columns(self, start: np.ndarray, end: np.ndarray, counts: np.ndarray) -> int:
         """Add new columns, enabled (duplicates are ignored); returns how many were new."""
@@ -268,7 +268,11 @@ class Master:
         for i, key in enumerate(keys):
             self.net_index[key] = first + i
             self.net_keys.append(key)
-        A = self._net_coefficients(np.arange(self.pool.n), list(range(first, len(self.net_keys))))
+        self.key_boundary = np.r_[self.key_boundary, [k.boundary for k in keys]]
+        self.key_cls = np.r_[self.key_cls, [k.cls for k in keys]]
+        self.key_out = np.r_[self.key_out, [k.out for k in keys]]
+        self.key_inside = np.vstack([self.key_inside, [k.inside for k in keys]])
+        A = self._net_coefficients(np.arange(self.pool.n), np.arange(first, len(self.net_keys)))
         A = sp.hstack([sp.csr_matrix((len(keys), self.M)), A]).tocsr()
         self.lp.add_rows(np.full(len(keys), -INF), np.zeros(len(keys)), A)
         self.active_net = np.concatenate([self.active_net, np.ones(len(keys), dtype=bool)])

@@ -8,10 +8,13 @@ parent, so killing it at the deadline (or on Ctrl-C) still returns the incumbent
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
+import pickle
+import queue
 import signal
+import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -132,69 +135,89 @@ def solve_here(model: MatrixModel, *, time_limit: float | None, gap: float, verb
                       message=message)
 
 
-def _child(model: MatrixModel, time_limit: float | None, gap: float, verbose: bool, relax: bool,
-           conn: Any) -> None:
+def _worker_main() -> None:
+    """Entry point of the child process: ``python -m colgen.backends.highs FD``. Reads the model
+    (pickled) on stdin and writes pickled messages to file descriptor FD."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    out = os.fdopen(int(sys.argv[1]), "wb")
+
+    def send(kind: str, value: Any, x: Any) -> None:
+        pickle.dump((kind, value, x), out)
+        out.flush()
+
+    model, time_limit, gap, verbose, relax = pickle.load(sys.stdin.buffer)
     try:
-        out = solve_here(model, time_limit=time_limit, gap=gap, verbose=verbose, relax=relax,
-                         report=lambda kind, value, x: conn.send((kind, value, x)))
-        conn.send(("done", out, None))
+        result = solve_here(model, time_limit=time_limit, gap=gap, verbose=verbose, relax=relax, report=send)
     except Exception as exc:  # report, never hang the parent
-        conn.send(("done", MipOutcome("error", None, None, None, message=repr(exc)), None))
-    finally:
-        conn.close()
+        result = MipOutcome("error", None, None, None, message=repr(exc))
+    send("done", result, None)
+    out.close()
 
 
 def solve_isolated(model: MatrixModel, *, time_limit: float | None, gap: float, verbose: bool,
                    relax: bool) -> MipOutcome:
-    """Solve in a child process killed at ``time_limit`` plus a small grace period."""
+    """Solve in a child process killed at ``time_limit`` plus a small grace period.
+
+    The child is a fresh interpreter (``python -m``), so scripts calling colgen need no
+    ``if __name__ == "__main__"`` guard; it runs in its own session, so Ctrl-C reaches only us."""
     t0 = time.perf_counter()
-    ctx = mp.get_context("spawn")
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(model, time_limit, gap, verbose, relax, send), daemon=True)
-    proc.start()
-    send.close()
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen([sys.executable, "-m", "colgen.backends.highs", str(write_fd)],
+                            stdin=subprocess.PIPE, pass_fds=(write_fd,), start_new_session=True)
+    os.close(write_fd)
+    messages: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
+
+    def reader() -> None:
+        with os.fdopen(read_fd, "rb") as f:
+            while True:
+                try:
+                    messages.put(pickle.load(f))
+                except (EOFError, pickle.UnpicklingError):
+                    messages.put(("eof", None, None))
+                    return
+
+    threading.Thread(target=reader, daemon=True).start()
     grace = 0.0 if time_limit is None else min(3.0, max(0.5, 0.02 * time_limit))
     hard = None if time_limit is None else t0 + time_limit + grace
     best = MipOutcome("time_limit", None, None, None)
     stopped = None
     try:
-        while True:
-            if recv.poll(0.05):
-                try:
-                    kind, value, x = recv.recv()
-                except EOFError:
-                    break
-                if kind == "done":
-                    out = value
-                    if out.x is None and best.x is not None:  # keep what was streamed
-                        out.x, out.objective = best.x, best.objective
-                    out.seconds = time.perf_counter() - t0
-                    return out
-                if kind == "incumbent" and (best.objective is None or _better(value, best.objective, model)):
-                    best.x, best.objective = x, value
-                elif kind == "bound" and np.isfinite(value):
-                    best.bound = value
+        try:
+            pickle.dump((model, time_limit, gap, verbose, relax), proc.stdin)
+            proc.stdin.close()
+        except BrokenPipeError:
+            stopped = "error"
+        while stopped is None:
+            try:
+                kind, value, x = messages.get(timeout=0.05)
+            except queue.Empty:
+                if stop_requested():
+                    stopped = "interrupted"
+                elif hard is not None and time.perf_counter() > hard:
+                    stopped = "time_limit"
                 continue
-            if stop_requested():
-                stopped = "interrupted"
-            elif hard is not None and time.perf_counter() > hard:
-                stopped = "time_limit"
-            elif not proc.is_alive() and not recv.poll():
+            if kind == "done":
+                out = value
+                if out.x is None and best.x is not None:  # keep what was streamed
+                    out.x, out.objective = best.x, best.objective
+                out.seconds = time.perf_counter() - t0
+                return out
+            if kind == "eof":
                 stopped = "error"
-            if stopped:
-                break
+            elif kind == "incumbent" and (best.objective is None or _better(value, best.objective, model)):
+                best.x, best.objective = x, value
+            elif kind == "bound" and np.isfinite(value):
+                best.bound = value
     except KeyboardInterrupt:
         stopped = "interrupted"
     finally:
-        if proc.is_alive():
+        if proc.poll() is None:
             proc.kill()
-        proc.join()
-        recv.close()
-    best.status = stopped or "error"
+        proc.wait()
+    best.status = stopped
     best.seconds = time.perf_counter() - t0
     if best.status == "error":
-        best.message = f"the HiGHS process ended without a result (exit code {proc.exitcode})"
+        best.message = f"the HiGHS process ended without a result (exit code {proc.returncode})"
     return best
 
 
@@ -272,3 +295,7 @@ class HighsLP(IncrementalLP):
     @property
     def num_cols(self) -> int:
         return int(self.h.getNumCol())
+
+
+if __name__ == "__main__":
+    _worker_main()

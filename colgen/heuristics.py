@@ -1,0 +1,69 @@
+"""Primal heuristics for branch-and-price.
+
+``pool_placement``: is there a placement reaching a target T that uses only columns already in the
+master's pool? A small MIP over those columns (cover, capacity and the out-star network rows in
+their integer form) answers it within a short time limit. Columns come from every threshold the
+search has visited, so the pool often holds a placement the tree search has not reached yet.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from colgen.allocations import Allocations
+from colgen.backends import MatrixModel
+from colgen.backends.highs import solve_here
+from colgen.master import ClassSpace, Pool
+from colgen.result import Stage
+
+
+def pool_placement(space: ClassSpace, pool: Pool, T: float, time_limit: float) -> tuple[Stage, ...] | None:
+    """A placement with every stage and link >= T from pool columns, or None (none found in time)."""
+    sel = np.nonzero(pool.view("tau") >= T)[0]
+    if not len(sel):
+        return None
+    M, C = space.num_layers, space.num_classes
+    start, end, counts = pool.start[sel], pool.end[sel], pool.counts[sel]
+    used = counts > 0
+    n = len(sel)
+    rows, cols, vals, lo, up = [], [], [], [], []
+    # cover: every layer exactly once
+    length = end - start + 1
+    cols.append(np.repeat(np.arange(n), length))
+    offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+    rows.append(np.repeat(start - 1, length) + offset)
+    vals.append(np.ones(length.sum()))
+    lo.append(np.ones(M))
+    up.append(np.ones(M))
+    # capacity per class
+    r, c = np.nonzero(counts.T)
+    rows.append(M + r)
+    cols.append(c)
+    vals.append(counts.T[r, c].astype(float))
+    lo.append(np.full(C, -np.inf))
+    up.append(space.classes.sizes.astype(float))
+    # out-star rows: a stage ending at l that uses class c is followed by one inside reach[c]
+    reach = space.classes.rho >= T
+    outside = (used.astype(int) @ (~reach).T.astype(int)) > 0           # [column, c]
+    nrow = M + C
+    for l in range(1, M):
+        ends, starts = end == l, start == l + 1
+        for cl in np.nonzero((used & ends[:, None]).any(axis=0) & (outside & starts[:, None]).any(axis=0))[0]:
+            members = np.nonzero((ends & used[:, cl]) | (starts & outside[:, cl]))[0]
+            rows.append(np.full(len(members), nrow))
+            cols.append(members)
+            vals.append(np.ones(len(members)))
+            lo.append(np.array([-np.inf]))
+            up.append(np.array([1.0]))
+            nrow += 1
+    A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, n))
+    model = MatrixModel(c=np.zeros(n), A=A, row_lower=np.concatenate(lo), row_upper=np.concatenate(up),
+                        col_lower=np.zeros(n), col_upper=np.ones(n), integer=np.ones(n, dtype=bool),
+                        maximize=False)
+    out = solve_here(model, time_limit=time_limit, gap=0.0, verbose=False, relax=False)
+    if out.x is None:
+        return None
+    alloc = Allocations(start=start, end=end, members=sp.csr_matrix(counts), tau=pool.tau[sel],
+                        units=space.classes)
+    return alloc.placement(np.nonzero(out.x > 0.5)[0])
