@@ -9,7 +9,8 @@ import sys
 import time
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from colgen.brute import solve_brute
 from colgen.cli import main
@@ -48,8 +49,9 @@ def test_positional_branch_and_price_equals_brute_force(inst):
 def small_docs(draw: st.DrawFn) -> dict:
     return random_instance(
         draw(st.integers(0, 2**31 - 1)), num_layers=draw(st.integers(4, 7)), num_gpus=draw(st.integers(5, 8)),
-        num_types=draw(st.integers(1, 3)), max_k=draw(st.integers(1, 4)), network=draw(st.sampled_from(NETWORKS)),
-        gpus_per_node=draw(st.integers(1, 4)), memory_pressure=draw(st.sampled_from([0.3, 0.7, 0.9])))
+        num_types=draw(st.integers(1, 3)), max_k=draw(st.integers(1, 4)),
+        network=draw(st.sampled_from(NETWORKS)), gpus_per_node=draw(st.integers(1, 4)),
+        memory_pressure=draw(st.sampled_from([0.3, 0.7, 0.9])))
 
 
 @settings(max_examples=40)
@@ -105,7 +107,7 @@ def test_ctrl_c_returns_what_is_known(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(6)
     proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
+    _stdout, stderr = proc.communicate(timeout=60)
     assert "Traceback" not in stderr
     if proc.returncode == 0:
         report = json.loads(out.read_text())
