@@ -39,8 +39,10 @@ FEAS_EPS = 1e-6      # phase-1 objective at or below this is "feasible"
 PRICE_EPS = 1e-7     # columns must improve by more than this
 INT_EPS = 1e-6       # integrality tolerance for branching quantities
 COLUMNS_PER_ROUND = 64
-HEURISTIC_EVERY = 64      # DFS nodes between runs of the pool heuristic
+HEURISTIC_EVERY = 16      # DFS nodes between runs of the pool heuristic
 NODE_BUDGET = 64          # first node budget of a tree in the integer phase (grows fourfold)
+ROW_AGE = 200             # master solves after which a star row without dual is dropped
+DIVE_SECONDS = 10.0       # time cap of one dive
 LADDER = (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)   # relative steps below the bound
 PROGRESS_SECONDS = 5.0    # a progress line at least this often during a long search
 
@@ -76,16 +78,22 @@ class _Stop(Exception):
     """Time limit or Ctrl-C: unwind to the outer search with what is known."""
 
 
+class _GiveUp(Exception):
+    """A heuristic's own time cap: abandon it, keep searching."""
+
+
 @dataclass(frozen=True)
 class Decision:
     """A branching decision on the stage covering ``layer`` (or the boundary after it)."""
 
-    kind: str          # "cut" | "join" | "k_is" | "k_not" | "count"
+    kind: str          # "cut" | "join" | "k_is" | "k_not" | "count" | "fix" (diving only)
     layer: int
     k: int = 0
     cls: int = 0
     lo: int = 0
     hi: int = 0
+    end: int = 0       # "fix": the stage over layer..end is pool column ``column``
+    column: int = -1
 
 
 @dataclass
@@ -117,6 +125,7 @@ class BranchAndPrice:
         self.stats = Stats()
         self.t0 = time.perf_counter()
         self.say = log
+        self.give_up: float | None = None   # time cap of the running heuristic (see dive)
         # Set by the outer search: report a placement (returns its value); the incumbent.
         self.on_placement: Callable[[tuple[Stage, ...]], float] = lambda p: 0.0
         self.incumbent: Callable[[], tuple[tuple[Stage, ...], float]] = lambda: ((), 0.0)
@@ -137,6 +146,9 @@ class BranchAndPrice:
                 mask &= ~covers | (k == d.k)
             elif d.kind == "k_not":
                 mask &= ~covers | (k != d.k)
+            elif d.kind == "fix":
+                mask &= ~((s <= d.end) & (e >= l))
+                mask[d.column] = True
             else:
                 mask &= ~covers | ((counts[:, d.cls] >= d.lo) & (counts[:, d.cls] <= d.hi))
         return mask
@@ -158,6 +170,8 @@ class BranchAndPrice:
                 kmask[l] &= np.int64(1) << d.k
             elif d.kind == "k_not":
                 kmask[l] &= ~(np.int64(1) << d.k)
+            elif d.kind == "fix":
+                kmask[l:d.end + 1] = 0          # nothing else may cover the fixed stage's layers
             else:
                 lo[l, d.cls] = max(lo[l, d.cls], d.lo)
                 hi[l, d.cls] = min(hi[l, d.cls], d.hi)
@@ -185,12 +199,16 @@ class BranchAndPrice:
 
     # ------------------------------------------------------------------ one node
     def check_time(self) -> None:
-        if stop_requested() or (self.deadline is not None and time.perf_counter() > self.deadline):
+        now = time.perf_counter()
+        if stop_requested() or (self.deadline is not None and now > self.deadline):
             raise _Stop
+        if self.give_up is not None and now > self.give_up:
+            raise _GiveUp
 
     def node_lp(self, T: float, eligible: np.ndarray, decisions: list[Decision]) -> bool:
         """Column generation at a node; True when its LP is feasible (solution left in the LP)."""
         master, st = self.master, self.stats
+        master.drop_idle_rows(ROW_AGE)
         master.enable(self.column_mask(T, decisions))
         restricted = bool(decisions)
         while True:
@@ -326,6 +344,33 @@ class BranchAndPrice:
             return self.to_placement(result)
         return False
 
+    def dive(self, T: float, eligible: np.ndarray, seconds: float) -> tuple[Stage, ...] | None:
+        """Primal heuristic: fix the column of largest LP value as a stage, re-price, repeat (no
+        backtracking). About one column generation per stage of the pipeline; gives up after
+        ``seconds``."""
+        self.master.set_threshold_rows(T)
+        decisions: list[Decision] = []
+        fixed: set[int] = set()
+        self.give_up = time.perf_counter() + seconds
+        try:
+            while True:
+                self.stats.nodes += 1
+                if not self.node_lp(T, eligible, decisions):
+                    return None
+                result = self.branch()
+                if not isinstance(result, tuple):
+                    return self.to_placement(result)
+                z = self.master.values()
+                z[list(fixed)] = -1.0
+                a = int(np.argmax(z))
+                fixed.add(a)
+                p = self.master.pool
+                decisions.append(Decision("fix", int(p.start[a]), end=int(p.end[a]), column=a))
+        except _GiveUp:
+            return None
+        finally:
+            self.give_up = None
+
     def pool_placement(self, T: float, time_limit: float = 2.0) -> tuple[Stage, ...] | None:
         """Primal heuristic (colgen/heuristics.py): a placement >= T from the pool's columns."""
         self.stats.pool_mips += 1
@@ -416,17 +461,41 @@ class ThresholdSearch:
         return bool(self.best) and relative_gap(self.best_value, self.bound()) <= self.gap
 
     def ladder(self) -> None:
-        """Incumbents near the bound: the pool heuristic at targets stepping down from it."""
+        """Incumbents near the bound: at targets stepping down from it, the root LP (which prices
+        columns for that target) and the pool heuristic; failing that, a dive halfway between."""
         top = float(self.V[self.hi - 1]) if self.hi > 0 else 0.0
         for step in LADDER:
+            if self.hi == 0:
+                return
             T = float(self.V[min(self.hi - 1, int(np.searchsorted(self.V, top * (1 - step), side="left")))])
             if self.best_value >= T:
-                return
+                break
+            answer = self.probe(T, integer=False)
+            if answer is not True:
+                self.record(T, "heur", answer)
+                if answer is False:
+                    continue
+                break
             found = self.bp.pool_placement(T)
             if found:
                 self.offer(found)
                 self.line(T, "heur", "placement")
-                return
+                break
+        self.dive_between()
+
+    def dive_between(self) -> None:
+        """A dive at the candidate halfway between the incumbent and the bound."""
+        lo_idx = self.first_above(self.best_value) if self.best else 0
+        if lo_idx >= self.hi:
+            return
+        T = float(self.V[(lo_idx + self.hi - 1) // 2])
+        seconds = DIVE_SECONDS
+        if self.bp.deadline is not None:
+            seconds = min(seconds, 0.2 * (self.bp.deadline - time.perf_counter()))
+        found = self.bp.dive(T, self.space.eligible(T), seconds)
+        if found:
+            self.offer(found)
+            self.line(T, "dive", "placement")
 
     def run(self) -> None:
         V = self.V

@@ -199,6 +199,8 @@ class Master:
         self.key_cls = np.zeros(0, dtype=np.int64)
         self.key_out = np.zeros(0, dtype=bool)
         self.key_inside = np.zeros((0, C), dtype=bool)
+        self.solves = 0
+        self.last_binding = np.zeros(0, dtype=np.int64)   # per star row: last solve it had a dual
         self.active_net = np.zeros(0, dtype=bool)
         self.upper = np.zeros(0)                 # current upper bound of every pool column
 
@@ -276,6 +278,22 @@ class Master:
         A = sp.hstack([sp.csr_matrix((len(keys), self.M)), A]).tocsr()
         self.lp.add_rows(np.full(len(keys), -INF), np.zeros(len(keys)), A)
         self.active_net = np.concatenate([self.active_net, np.ones(len(keys), dtype=bool)])
+        self.last_binding = np.concatenate([self.last_binding, np.full(len(keys), self.solves)])
+
+    def drop_idle_rows(self, age: int) -> int:
+        """Delete the star rows whose dual has been zero for ``age`` solves (they only slow the LP
+        down; separation adds them back if they are ever violated again). Returns how many."""
+        idle = np.nonzero(self.solves - self.last_binding > age)[0]
+        if not len(idle):
+            return 0
+        self.lp.delete_rows(idle + self.M + self.C)
+        keep = np.ones(len(self.net_keys), dtype=bool)
+        keep[idle] = False
+        self.net_keys = [k for k, kept in zip(self.net_keys, keep, strict=True) if kept]
+        self.net_index = {k: i for i, k in enumerate(self.net_keys)}
+        for name in ("key_boundary", "key_cls", "key_out", "key_inside", "active_net", "last_binding"):
+            setattr(self, name, getattr(self, name)[keep])
+        return len(idle)
 
     def set_threshold_rows(self, T: float) -> None:
         """A star row is valid while every class its GPU class reaches at T lies inside its G."""
@@ -293,6 +311,10 @@ class Master:
         status = self.lp.solve()
         if status != "optimal":
             raise RuntimeError(f"master LP ended with status {status}")
+        self.solves += 1
+        if self.net_keys:
+            binding = np.abs(self.lp.duals()[self.M + self.C:]) > 1e-12
+            self.last_binding[binding] = self.solves
         return self.lp.objective()
 
     def values(self) -> np.ndarray:

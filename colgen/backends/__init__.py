@@ -80,6 +80,10 @@ class IncrementalLP(ABC):
     def set_row_bounds(self, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None: ...
 
     @abstractmethod
+    def delete_rows(self, idx: np.ndarray) -> None:
+        """Remove rows; the rows after them move up."""
+
+    @abstractmethod
     def add_cols(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, A: sp.csc_matrix) -> None:
         """Append columns; ``A`` has one column per new variable and ``num_rows`` rows."""
 

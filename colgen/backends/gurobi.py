@@ -161,6 +161,12 @@ class GurobiLP(IncrementalLP):
                 self.rows.append(self.m.addLConstr(expr, gp.GRB.GREATER_EQUAL, float(lo)))
         self.m.update()
 
+    def delete_rows(self, idx: np.ndarray) -> None:
+        gone = set(int(i) for i in idx)
+        self.m.remove([self.rows[i] for i in sorted(gone)])
+        self.rows = [r for i, r in enumerate(self.rows) if i not in gone]
+        self.m.update()
+
     def set_row_bounds(self, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         for i, lo, up in zip(idx, lower, upper, strict=True):
             row = self.rows[i]

@@ -264,6 +264,9 @@ class HighsLP(IncrementalLP):
         self.h.changeRowsBounds(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(lower, float),
                                 np.asarray(upper, float))
 
+    def delete_rows(self, idx: np.ndarray) -> None:
+        self.h.deleteRows(len(idx), np.asarray(idx, dtype=np.int32))
+
     def add_cols(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, A: sp.csc_matrix) -> None:
         A = sp.csc_matrix(A)
         self.h.addCols(len(cost), np.asarray(cost, float), np.asarray(lower, float),
