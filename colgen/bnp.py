@@ -119,6 +119,7 @@ class BranchAndPrice:
         self.space = space
         self.M, self.K, self.C = space.num_layers, space.max_k, space.num_classes
         self.avail = space.classes.sizes
+        self.groups = space.type_groups() if space.single_type else None
         engine = get_backend(backend, 0, space.num_layers + space.num_classes, log, growing=True)
         self.master = Master(space, engine.new_lp(maximize=False))
         self.deadline = deadline
@@ -225,7 +226,8 @@ class BranchAndPrice:
                 st.network_rows = len(master.net_keys)
                 continue
             t = time.perf_counter()
-            priced = price(self.pricing_input(eligible, decisions), restricted, COLUMNS_PER_ROUND, PRICE_EPS)
+            priced = price(self.pricing_input(eligible, decisions), restricted, COLUMNS_PER_ROUND, PRICE_EPS,
+                           self.groups)
             st.pricing_seconds += time.perf_counter() - t
             st.pricing_calls += 1
             # Lagrangian bound: at most M columns are positive in any solution.
@@ -531,13 +533,15 @@ class ThresholdSearch:
 
 def solve_bnp(instance: Instance, *, time_limit: float | None = None, gap: float = 0.0,
               backend: str = "auto", log: Callable[[str], None] | None = None,
-              configurations: bool = True) -> Result:
+              configurations: bool = True, symmetry: bool = True, single_type: bool = False) -> Result:
     """Branch-and-price over the threshold candidates. ``configurations=False`` answers every
-    threshold by the positional branch-and-price, also where no link can bind (for ablations)."""
+    threshold by the positional branch-and-price, also where no link can bind; ``symmetry=False``
+    keeps every GPU a class of its own (both for ablations); ``single_type`` restricts stages to
+    one GPU type (the heuristic same-type rule)."""
     say = log or (lambda _m: None)
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
-    space = class_space(instance.tables)
+    space = class_space(instance.tables, symmetry=symmetry, single_type=single_type)
     V = space.candidates()
     say(f"bnp: {instance.num_layers} layers, {instance.num_gpus} GPUs in {space.num_classes} classes, "
         f"K={space.max_k}; {len(V)} candidate values; fluid bound {space.upper:.6g}")

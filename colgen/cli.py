@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from colgen import pruning
 from colgen.backends import BACKENDS
 from colgen.backends.highs import HighsBackend
 from colgen.errors import BackendError, ColgenError, InputError, ModelTooLargeError
@@ -19,7 +20,7 @@ from colgen.ilp import FORMULATIONS, available_memory_bytes, build, estimate
 from colgen.instance import instance_from_dict, load_instance
 from colgen.jsonio import read_json, write_json_atomic
 from colgen.legacy import import_legacy
-from colgen.report import describe_instance, describe_result
+from colgen.report import describe_instance, describe_pruning, describe_result
 from colgen.result import result_from_dict
 from colgen.solve import METHODS, VerificationError, solve
 from colgen.verify import verify
@@ -68,8 +69,19 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--gap", type=float, default=0.0, help="relative gap at which to stop (default 0)")
     s.add_argument("-o", "--output", help="write the result JSON here (atomically)")
     s.add_argument("--json", action="store_true", help="print the result JSON on stdout")
+    s.add_argument("--prune", metavar="RULES",
+                   help="none, safe, or rules like symmetry,dominance,bound (default: safe for bnp, "
+                        "none for ilp; see colgen prune-report)")
     s.add_argument("--verbose", action="store_true", help="show the LP/MIP engine's own output")
     s.add_argument("--quiet", action="store_true", help="no solver log on stderr")
+
+    s = sub.add_parser("prune-report", help="what each pruning rule removes, in order")
+    s.add_argument("instance")
+    s.add_argument("--rules", default="safe", help="none, safe, or a comma-separated list (in order)")
+    s.add_argument("--formulation", choices=FORMULATIONS, default="compact")
+    s.add_argument("--solve", action="store_true", help="also build and solve the full ILP after each rule")
+    s.add_argument("--time-limit", type=_positive, metavar="S")
+    s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("export", help="write the full ILP as MPS or LP for any solver")
     s.add_argument("instance")
@@ -116,7 +128,7 @@ def _log(args: argparse.Namespace):
 def _solve(args: argparse.Namespace) -> int:
     inst = load_instance(args.instance)
     result = solve(inst, args.method, time_limit=args.time_limit, gap=args.gap, backend=args.backend,
-                   formulation=args.formulation, verbose=args.verbose, log=_log(args))
+                   formulation=args.formulation, verbose=args.verbose, prune=args.prune, log=_log(args))
     report = result.to_dict(inst)
     if args.output:
         write_json_atomic(args.output, report)
@@ -140,6 +152,14 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prune_report(args: argparse.Namespace) -> int:
+    inst = load_instance(args.instance)
+    rows = pruning.report(inst, pruning.parse_rules(args.rules), formulation=args.formulation,
+                          solve=args.solve, time_limit=args.time_limit)
+    print(json.dumps(rows, indent=1) if args.json else describe_pruning(rows))
+    return 0
+
+
 def _verify(args: argparse.Namespace) -> int:
     inst = load_instance(args.instance)
     data = read_json(args.result)
@@ -154,7 +174,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"show": _show, "import-legacy": _import_legacy, "generate": _generate, "solve": _solve,
-             "export": _export, "verify": _verify}
+             "export": _export, "prune-report": _prune_report, "verify": _verify}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -45,10 +45,11 @@ def single_stage(space: ClassSpace, eligible: np.ndarray) -> tuple[Stage, ...] |
     """One stage over the whole model reaching T, if there is one."""
     M = space.num_layers
     for k in range(1, space.max_k + 1):
-        ok = np.nonzero(eligible[M, k])[0]
-        members = np.concatenate([space.classes.members[c] for c in ok]) if len(ok) else []
-        if len(members) >= k:
-            return (Stage(1, M, tuple(sorted(int(g) for g in members[:k]))),)
+        for group in space.type_groups():
+            ok = np.nonzero(eligible[M, k] & group)[0]
+            members = np.concatenate([space.classes.members[c] for c in ok]) if len(ok) else []
+            if len(members) >= k:
+                return (Stage(1, M, tuple(sorted(int(g) for g in members[:k]))),)
     return None
 
 
@@ -77,7 +78,7 @@ def decide(space: ClassSpace, eligible: np.ndarray) -> tuple[Stage, ...] | bool 
             if total > MAX_CONFIGURATIONS:
                 return None
             n = np.bincount(combo, minlength=len(types))
-            if (n > avail).any():
+            if (n > avail).any() or (space.single_type and (n > 0).sum() > 1):
                 continue
             ok = el[:, k, n > 0].all(axis=1)
             if not ok[0]:

@@ -67,3 +67,65 @@ def pool_placement(space: ClassSpace, pool: Pool, T: float, time_limit: float) -
     alloc = Allocations(start=start, end=end, members=sp.csr_matrix(counts), tau=pool.tau[sel],
                         units=space.classes)
     return alloc.placement(np.nonzero(out.x > 0.5)[0])
+
+
+def greedy_placement(space: ClassSpace) -> tuple[Stage, ...] | None:
+    """A quick placement, no optimality claim: bisection over the candidate values with a greedy
+    test that builds the pipeline front to back, each stage covering as many layers per GPU as it
+    can with the GPUs left (only links to the previous stage fast enough)."""
+    V = space.candidates()
+    lo, hi, best = 0, len(V) - 1, None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        found = _greedy_at(space, float(V[mid]))
+        if found:
+            best, lo = found, mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def _greedy_at(space: ClassSpace, T: float) -> tuple[Stage, ...] | None:
+    M, K, cls = space.num_layers, space.max_k, space.classes
+    eligible = space.eligible(T)
+    reach = cls.rho >= T
+    free = cls.sizes.copy()
+    # Cheaper GPUs first: a class's value is its best one-layer throughput share.
+    worth = space.class_tau()[1].max(axis=0)
+    order = np.argsort(worth)
+    prev: np.ndarray | None = None
+    stages: list[tuple[int, int, np.ndarray]] = []
+    start = 1
+    while start <= M:
+        ok_link = np.ones(space.num_classes, dtype=bool) if prev is None else reach[prev].all(axis=0)
+        best = None
+        for k in range(1, K + 1):
+            for L in range(M - start + 1, 0, -1):
+                usable = eligible[L, k] & ok_link & (free > 0)
+                if free[usable].sum() < k:
+                    continue
+                counts = np.zeros(space.num_classes, dtype=np.int64)
+                need = k
+                for c in order:
+                    if usable[c] and need:
+                        counts[c] = min(need, free[c])
+                        need -= counts[c]
+                if best is None or L / k > best[0] / best[1]:
+                    best = (L, k, counts)
+                break
+        if best is None:
+            return None
+        L, _, counts = best
+        free -= counts
+        stages.append((start, start + L - 1, counts))
+        prev = np.nonzero(counts)[0]
+        start += L
+    taken = [list(m) for m in cls.members]
+    out = []
+    for first, last, counts in stages:
+        gpus = []
+        for c in np.nonzero(counts)[0]:
+            gpus += taken[c][: counts[c]]
+            del taken[c][: counts[c]]
+        out.append(Stage(first, last, tuple(sorted(int(g) for g in gpus))))
+    return tuple(out)

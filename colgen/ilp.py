@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from colgen.allocations import Allocations, enumerate_allocations, fitting_gpu_counts
-from colgen.backends import MatrixModel, get_backend
+from colgen.backends import MatrixModel, MipOutcome, get_backend
 from colgen.backends.highs import HighsBackend
 from colgen.bounds import fluid_upper_bound
 from colgen.classes import GpuClasses, gpu_classes
@@ -250,34 +250,34 @@ def _layer_incidence(alloc: Allocations, M: int) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(M, len(alloc)))
 
 
-def _pairs(alloc: Allocations, M: int, N: int) -> tuple[np.ndarray, np.ndarray]:
-    """All (a1, a2) with a1 ending where a2 starts - 1 and disjoint GPU sets."""
-    words = (N + 63) // 64
-    bits = np.zeros((len(alloc), words), dtype=np.uint64)
-    m = alloc.members.tocoo()
-    np.bitwise_or.at(bits, (m.row, m.col // 64), np.left_shift(np.uint64(1), (m.col % 64).astype(np.uint64)))
+def _pairs(alloc: Allocations, M: int) -> tuple[np.ndarray, np.ndarray]:
+    """All (a1, a2) with a1 ending where a2 starts - 1 and GPU use that fits together (disjoint
+    sets at the GPU level; counts within the class sizes at the class level)."""
+    counts = alloc.members.toarray()
+    sizes = alloc.units.sizes
     first, second = [], []
     for l in range(1, M):
         E = np.nonzero(alloc.end == l)[0]
         S = np.nonzero(alloc.start == l + 1)[0]
-        if not len(E) or not len(S):
-            continue
-        for a in E:
-            ok = S[~(bits[S] & bits[a]).any(axis=1)]
-            first.append(np.full(len(ok), a))
-            second.append(ok)
+        for chunk in range(0, len(E), 256):
+            part = E[chunk:chunk + 256]
+            ok = ((counts[part][:, None, :] + counts[S][None, :, :]) <= sizes).all(axis=2)
+            i, j = np.nonzero(ok)
+            first.append(part[i])
+            second.append(S[j])
     if not first:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(first).astype(np.int64), np.concatenate(second).astype(np.int64)
 
 
-def _pair_throughput(tab: Tables, alloc: Allocations, p1: np.ndarray, p2: np.ndarray) -> np.ndarray:
-    """Link throughput of every pair: min over members of a1 and a2, in bulk."""
-    pad = alloc.padded()
-    rho = np.vstack([tab.rho, np.full((1, tab.num_gpus), np.inf)])       # row -1: padding
-    from_a = rho[pad].min(axis=1)                                          # [a, gpu]
-    from_a = np.hstack([from_a, np.full((len(alloc), 1), np.inf)])        # column -1: padding
-    return from_a[p1[:, None], pad[p2]].min(axis=1) if len(p1) else np.zeros(0)
+def _pair_throughput(alloc: Allocations, p1: np.ndarray, p2: np.ndarray) -> np.ndarray:
+    """Link throughput of every pair, in bulk: min over the units of a1 and a2 of their links."""
+    if not len(p1):
+        return np.zeros(0)
+    R = alloc.units.rho
+    used = alloc.members.toarray() > 0
+    from_a = np.where(used[:, :, None], R[None, :, :], np.inf).min(axis=1)     # [a, unit]
+    return np.where(used[p2], from_a[p1], np.inf).min(axis=1)
 
 
 class _Rows:
@@ -316,7 +316,7 @@ def build(instance: Instance, formulation: str, alloc: Allocations | None = None
         raise InputError("formulation", f"unknown formulation '{formulation}'",
                          f"use one of {', '.join(FORMULATIONS)}")
     tab = instance.tables
-    M, N = tab.num_layers, tab.num_gpus
+    M = tab.num_layers
     alloc = alloc if alloc is not None else enumerate_allocations(tab)
     nA = len(alloc)
     U = fluid_upper_bound(tab)
@@ -331,9 +331,7 @@ def build(instance: Instance, formulation: str, alloc: Allocations | None = None
         _layer_throughput_rows(rows, cover, alloc, t, scale)
         _compact_network_rows(rows, tab, alloc, t, scale)
     else:
-        if alloc.units.count != N:
-            raise ValueError("pair formulations need GPU-level allocations")
-        p1, p2 = _pairs(alloc, M, N)
+        p1, p2 = _pairs(alloc, M)
         nP = len(p1)
         ncols = nA + nP + 1
         t = nA + nP
@@ -341,7 +339,7 @@ def build(instance: Instance, formulation: str, alloc: Allocations | None = None
         out_pairs = sp.csr_matrix((np.ones(nP), (p1, e)), shape=(nA, ncols))
         in_pairs = sp.csr_matrix((np.ones(nP), (p2, e)), shape=(nA, ncols))
         not_last, not_first = np.nonzero(alloc.end < M)[0], np.nonzero(alloc.start > 1)[0]
-        rho = _pair_throughput(tab, alloc, p1, p2) / scale
+        rho = _pair_throughput(alloc, p1, p2) / scale
         tau = alloc.tau / scale
         if formulation == "seed":
             # One generic constant for both kinds of row: t never exceeds the largest allocation
@@ -448,22 +446,39 @@ def lp_relaxation_bound(instance: Instance, formulation: str, *, time_limit: flo
 
 def solve_ilp(instance: Instance, formulation: str = "compact", *, backend: str = "auto",
               time_limit: float | None = None, gap: float = 0.0, verbose: bool = False,
-              memory_limit_bytes: int | None = None, log: Callable[[str], None] | None = None) -> Result:
-    """Build and solve the full ILP; a model that would not fit in memory raises
+              memory_limit_bytes: int | None = None, log: Callable[[str], None] | None = None,
+              prune: list[str] | None = None) -> Result:
+    """Build and solve the full ILP over the allocations the ``prune`` rules leave (colgen/pruning.py;
+    none: every memory-feasible allocation). A model that would not fit in memory raises
     :class:`ModelTooLargeError` with the size estimate."""
+    from colgen.pruning import prune as apply_rules
+
     say = log or (lambda _m: None)
     t0 = time.perf_counter()
-    est = estimate(instance, formulation)
-    stats = {"formulation": formulation, "estimate": est.__dict__ | {"memory_bytes": est.memory_bytes}}
-    model = guarded_build(instance, formulation, memory_limit_bytes, say)
+    stats: dict = {"formulation": formulation, "prune": list(prune or [])}
+    incumbent: tuple = ()
+    incumbent_value = 0.0
+    if prune:
+        space = apply_rules(instance, prune, log=say)
+        incumbent, incumbent_value = space.incumbent, space.incumbent_value
+        stats["prune_steps"] = [s.__dict__ for s in space.steps]
+        model = build(space.instance, formulation, space.alloc)
+        est = None
+    else:
+        est = estimate(instance, formulation)
+        stats["estimate"] = est.__dict__ | {"memory_bytes": est.memory_bytes}
+        model = guarded_build(instance, formulation, memory_limit_bytes, say)
     t_build = time.perf_counter() - t0
     mm = model.model
     stats.update(columns=mm.num_cols, rows=mm.num_rows, nonzeros=mm.nnz, allocations=len(model.alloc))
     engine = get_backend(backend, mm.num_cols, mm.num_rows, say)
     stats["backend"] = engine.name
     remaining = None if time_limit is None else max(0.1, time_limit - t_build)
-    out = engine.solve(mm, time_limit=remaining, gap=gap, verbose=verbose)
-    placement = ()
+    if len(model.alloc) == 0:        # everything pruned: nothing beats the incumbent (or infeasible)
+        out = MipOutcome("infeasible", None, None, None)
+    else:
+        out = engine.solve(mm, time_limit=remaining, gap=gap, verbose=verbose)
+    placement: tuple = ()
     objective = None
     if out.x is not None:
         placement = model.alloc.placement(np.nonzero(out.x[: len(model.alloc)] > 0.5)[0])
@@ -471,11 +486,18 @@ def solve_ilp(instance: Instance, formulation: str = "compact", *, backend: str 
     bound = None if out.bound is None else out.bound * model.scale
     if bound is not None:
         bound = min(bound, model.upper)
-        if objective is not None:
-            bound = max(bound, objective)
-    if out.status == "infeasible":
+    status = out.status
+    if incumbent and (objective is None or objective < incumbent_value):
+        # The bound rule removed everything no better than the incumbent: when the search below
+        # it is infeasible (or ends early), the incumbent stands.
+        placement, objective = incumbent, incumbent_value
+        if status == "infeasible":
+            status, bound = "optimal", incumbent_value
+    if bound is not None and objective is not None:
+        bound = max(bound, objective)
+    if status == "infeasible":
         bound = None
     stats.update(nodes=out.nodes, engine_message=out.message)
-    return Result(instance=instance.name, method=f"ilp-{formulation}", status=out.status, placement=placement,
+    return Result(instance=instance.name, method=f"ilp-{formulation}", status=status, placement=placement,
                   objective=objective, bound=bound,
                   timings={"build": t_build, "solve": out.seconds}, statistics=stats)

@@ -31,7 +31,7 @@ from scipy.sparse.csgraph import connected_components
 
 from colgen.backends import IncrementalLP
 from colgen.bounds import fluid_upper_bound
-from colgen.classes import GpuClasses, gpu_classes
+from colgen.classes import GpuClasses, gpu_classes, singleton_classes
 from colgen.performance import Tables
 
 INF = np.inf
@@ -73,6 +73,13 @@ class ClassSpace:
     tab: Tables
     classes: GpuClasses
     upper: float
+    single_type: bool = False    # the heuristic "same-type" rule: stages of one GPU type only
+
+    def type_groups(self) -> list[np.ndarray]:
+        """Class masks within which a stage must stay: one per type under ``single_type``."""
+        if not self.single_type:
+            return [np.ones(self.num_classes, dtype=bool)]
+        return [self.classes.type == t for t in np.unique(self.classes.type)]
 
     @property
     def num_layers(self) -> int:
@@ -128,9 +135,11 @@ class ClassSpace:
         return v[(v > 0) & (v <= self.upper)]
 
 
-def class_space(tab: Tables) -> ClassSpace:
+def class_space(tab: Tables, symmetry: bool = True, single_type: bool = False) -> ClassSpace:
+    """The class space of an instance; ``symmetry=False`` keeps every GPU a class of its own."""
     U = fluid_upper_bound(tab)
-    return ClassSpace(tab=tab, classes=gpu_classes(tab, U), upper=U)
+    classes = gpu_classes(tab, U) if symmetry else singleton_classes(tab)
+    return ClassSpace(tab=tab, classes=classes, upper=U, single_type=single_type)
 
 
 class Pool:

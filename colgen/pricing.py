@@ -243,11 +243,22 @@ class Priced:
     best: float
 
 
-def price(inp: PricingInput, restricted: bool, max_columns: int, eps: float) -> Priced:
-    value, s, e, k, counts = price_segments(
-        inp.pi, inp.w, inp.f_end, inp.f_start, inp.eligible, inp.avail, inp.no_end, inp.cut, inp.kmask,
-        inp.lo, inp.hi, restricted, inp.end_ptr, inp.end_masks, inp.end_bonus, inp.start_ptr,
-        inp.start_masks, inp.start_bonus)
+def price(inp: PricingInput, restricted: bool, max_columns: int, eps: float,
+          groups: list[np.ndarray] | None = None) -> Priced:
+    """Columns of positive value. With ``groups`` (class masks), every column stays inside one
+    group: the kernel runs once per group and each segment keeps its best."""
+    value = None
+    for g in groups or [None]:
+        eligible = inp.eligible if g is None else inp.eligible & g[None, None, :]
+        out = price_segments(
+            inp.pi, inp.w, inp.f_end, inp.f_start, eligible, inp.avail, inp.no_end, inp.cut, inp.kmask,
+            inp.lo, inp.hi, restricted, inp.end_ptr, inp.end_masks, inp.end_bonus, inp.start_ptr,
+            inp.start_masks, inp.start_bonus)
+        if value is None:
+            value, s, e, k, counts = (np.array(x) for x in out)
+        else:
+            better = out[0] > value
+            value[better], k[better], counts[better] = out[0][better], out[3][better], out[4][better]
     best = float(value.max()) if value.size else NEG
     good = np.nonzero(value > eps)[0]
     good = good[np.argsort(-value[good], kind="stable")][:max_columns]

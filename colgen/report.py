@@ -97,3 +97,29 @@ def describe_result(inst: Instance, result: Result) -> str:
     lines.append("  bottleneck: " + (f"stage {b['stage']}" if b["kind"] == "stage"
                                      else f"link {b['from_stage']}->{b['to_stage']}"))
     return "\n".join(lines)
+
+
+def describe_pruning(rows: list[dict]) -> str:
+    """The table of ``colgen prune-report``."""
+    head = (f"{'rule':<13} {'kind':<9} {'allocations':>16} {'-> after':>14} {'e-pairs':>16} {'-> after':>16} "
+            f"{'ILP cols':>10} {'rows':>8} {'nonzeros':>11}")
+    solved = any("status" in r for r in rows)
+    if solved:
+        head += f" {'build s':>8} {'solve s':>8} {'status':>11} {'objective':>12}"
+    lines = [head]
+
+    def n(v: object) -> str:
+        return "-" if v is None else f"{v:,}" if isinstance(v, int) else f"{v:.4g}"
+
+    for r in rows:
+        line = (f"{r['rule']:<13} {r['kind']:<9} {n(r.get('allocations_before')):>16} "
+                f"{n(r.get('allocations_after')):>14} {n(r.get('pairs_before')):>16} "
+                f"{n(r.get('pairs_after')):>16} {n(r.get('columns')):>10} {n(r.get('rows')):>8} "
+                f"{n(r.get('nonzeros')):>11}")
+        if solved:
+            line += (f" {n(r.get('build_s')):>8} {n(r.get('solve_s')):>8} {r.get('status', '-'):>11} "
+                     f"{n(r.get('objective')):>12}")
+        if r.get("note"):
+            line += f"  ({r['note']})"
+        lines.append(line)
+    return "\n".join(lines)

@@ -17,7 +17,7 @@ from colgen.errors import InputError
 from colgen.instance import Instance
 
 #: Status names, as in HiGHS/Gurobi: ``optimal`` means proven within the requested gap.
-STATUSES = ("optimal", "time_limit", "interrupted", "infeasible", "refused")
+STATUSES = ("optimal", "time_limit", "interrupted", "infeasible", "heuristic")
 
 
 @dataclass(frozen=True)
