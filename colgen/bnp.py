@@ -28,7 +28,7 @@ import numpy as np
 
 from colgen.backends import get_backend
 from colgen.configurations import decide, network_free
-from colgen.heuristics import pool_placement
+from colgen.heuristics import greedy_placement, pool_placement
 from colgen.instance import Instance
 from colgen.interrupt import stop_requested
 from colgen.master import ClassSpace, Master, StarRow, class_space, star_row
@@ -501,6 +501,11 @@ class ThresholdSearch:
 
     def run(self) -> None:
         V = self.V
+        if not self.space.single_type:           # the greedy mixes types freely
+            found = greedy_placement(self.space)
+            if found:
+                self.offer(found)
+                self.line(self.best_value, "init", "greedy")
         # Bisection with the cheap answers: exact where no link can bind, the root LP elsewhere.
         a, b = 0, self.hi - 1
         while a <= b:

@@ -85,6 +85,16 @@ def greedy_placement(space: ClassSpace) -> tuple[Stage, ...] | None:
     return best
 
 
+def _longest(usable: np.ndarray, free: np.ndarray, k: int, most: int) -> int:
+    """Longest L <= most whose usable classes (``usable[L]``, shrinking as L grows) hold k free
+    GPUs; 0 if none (binary search)."""
+    lo, hi = 0, most
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if free[usable[mid]].sum() >= k else (lo, mid - 1)
+    return lo
+
+
 def _greedy_at(space: ClassSpace, T: float) -> tuple[Stage, ...] | None:
     M, K, cls = space.num_layers, space.max_k, space.classes
     eligible = space.eligible(T)
@@ -100,19 +110,18 @@ def _greedy_at(space: ClassSpace, T: float) -> tuple[Stage, ...] | None:
         ok_link = np.ones(space.num_classes, dtype=bool) if prev is None else reach[prev].all(axis=0)
         best = None
         for k in range(1, K + 1):
-            for L in range(M - start + 1, 0, -1):
-                usable = eligible[L, k] & ok_link & (free > 0)
-                if free[usable].sum() < k:
-                    continue
-                counts = np.zeros(space.num_classes, dtype=np.int64)
-                need = k
-                for c in order:
-                    if usable[c] and need:
-                        counts[c] = min(need, free[c])
-                        need -= counts[c]
-                if best is None or L / k > best[0] / best[1]:
-                    best = (L, k, counts)
-                break
+            L = _longest(eligible[:, k] & ok_link & (free > 0), free, k, M - start + 1)
+            if L == 0:
+                continue
+            usable = eligible[L, k] & ok_link & (free > 0)
+            counts = np.zeros(space.num_classes, dtype=np.int64)
+            need = k
+            for c in order:
+                if usable[c] and need:
+                    counts[c] = min(need, free[c])
+                    need -= counts[c]
+            if best is None or L / k > best[0] / best[1]:
+                best = (L, k, counts)
         if best is None:
             return None
         L, _, counts = best
