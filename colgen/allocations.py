@@ -87,16 +87,9 @@ class Allocations:
 
     def placement(self, chosen: np.ndarray) -> tuple[Stage, ...]:
         """The stages of the chosen allocations, with specific GPUs taken from their units."""
-        free = [list(m) for m in self.units.members]
-        stages = []
-        for a in chosen[np.argsort(self.start[chosen])]:
-            lo, hi = self.members.indptr[a], self.members.indptr[a + 1]
-            gpus: list[int] = []
-            for u, n in zip(self.members.indices[lo:hi], self.members.data[lo:hi], strict=True):
-                gpus += free[u][: int(n)]
-                del free[u][: int(n)]
-            stages.append(Stage(int(self.start[a]), int(self.end[a]), tuple(sorted(int(g) for g in gpus))))
-        return tuple(stages)
+        chosen = chosen[np.argsort(self.start[chosen])]
+        counts = self.members[chosen].toarray().astype(np.int64)
+        return self.units.assign(list(zip(self.start[chosen], self.end[chosen], counts, strict=True)))
 
 
 def enumerate_allocations(tab: Tables) -> Allocations:

@@ -343,7 +343,7 @@ class BranchAndPrice:
                 stack.append([*decisions, second])
                 stack.append([*decisions, first])
                 continue
-            return self.to_placement(result)
+            return self.space.classes.assign(result)
         return False
 
     def dive(self, T: float, eligible: np.ndarray, seconds: float) -> tuple[Stage, ...] | None:
@@ -361,7 +361,7 @@ class BranchAndPrice:
                     return None
                 result = self.branch()
                 if not isinstance(result, tuple):
-                    return self.to_placement(result)
+                    return self.space.classes.assign(result)
                 z = self.master.values()
                 z[list(fixed)] = -1.0
                 a = int(np.argmax(z))
@@ -380,17 +380,6 @@ class BranchAndPrice:
             time_limit = min(time_limit, max(0.05, 0.25 * (self.deadline - time.perf_counter())))
         return pool_placement(self.space, self.master.pool, T, time_limit)
 
-    def to_placement(self, stages: list[tuple[int, int, np.ndarray]]) -> tuple[Stage, ...]:
-        """Class counts per stage -> specific GPU ids (any members of a class are equivalent)."""
-        free = [list(m) for m in self.space.classes.members]
-        out = []
-        for first, last, counts in stages:
-            gpus = []
-            for c in np.nonzero(counts)[0]:
-                gpus += free[c][: counts[c]]
-                del free[c][: counts[c]]
-            out.append(Stage(first, last, tuple(sorted(int(g) for g in gpus))))
-        return tuple(out)
 
 
 class ThresholdSearch:
@@ -499,7 +488,8 @@ class ThresholdSearch:
             self.offer(found)
             self.line(T, "dive", "placement")
 
-    def run(self) -> None:
+    def run(self, lp_only: bool = False) -> None:
+        """The search; ``lp_only`` stops after the bisection (the root-LP bound, for studies)."""
         V = self.V
         if not self.space.single_type:           # the greedy mixes types freely
             found = greedy_placement(self.space)
@@ -516,6 +506,8 @@ class ThresholdSearch:
                 b = self.hi - 1
             else:
                 a = max(mid + 1, self.first_above(self.best_value) if self.best else 0)
+        if lp_only:
+            return
         # Integer phase for what the root LP left open. Trees get a node budget: the top
         # candidate first, then bisection below it; a tree that runs out of budget caps the
         # search from above until the gap below is closed, then the budget grows and the search
@@ -578,3 +570,20 @@ def solve_bnp(instance: Instance, *, time_limit: float | None = None, gap: float
     return Result(instance.name, "bnp", status, best, search.best_value if best else None,
                   search.bound() if status != "infeasible" else None,
                   timings={"solve": elapsed}, statistics=statistics)
+
+
+def threshold_lp_bound(instance: Instance, time_limit: float | None = None) -> float | None:
+    """The global bound after the bisection when every threshold is answered by the decision
+    master's root LP: the LP bound of the threshold master (for comparisons with other masters)."""
+    t0 = time.perf_counter()
+    space = class_space(instance.tables)
+    if space.upper <= 0 or not len(space.candidates()):
+        return None
+    bp = BranchAndPrice(instance, space, "highs", None if time_limit is None else t0 + time_limit,
+                        lambda _m: None)
+    search = ThresholdSearch(instance, space, bp, configurations=False, gap=0.0, say=lambda _m: None)
+    try:
+        search.run(lp_only=True)
+    except _Stop:
+        return None
+    return search.bound()

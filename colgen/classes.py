@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from colgen.performance import Tables
+from colgen.result import Stage
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,19 @@ class GpuClasses:
     @property
     def sizes(self) -> np.ndarray:
         return np.array([len(m) for m in self.members], dtype=np.int64)
+
+    def assign(self, stages: list[tuple[int, int, np.ndarray]]) -> tuple[Stage, ...]:
+        """Stages given as (first layer, last layer, GPU count per class) -> stages with specific
+        GPU ids, taking each class's members in order (any members of a class are equivalent)."""
+        free = [list(m) for m in self.members]
+        out = []
+        for first, last, counts in stages:
+            gpus: list[int] = []
+            for c in np.nonzero(counts)[0]:
+                gpus += free[c][: int(counts[c])]
+                del free[c][: int(counts[c])]
+            out.append(Stage(int(first), int(last), tuple(sorted(int(g) for g in gpus))))
+        return tuple(out)
 
 
 def gpu_classes(tab: Tables, cap: float = np.inf) -> GpuClasses:

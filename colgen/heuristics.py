@@ -129,12 +129,4 @@ def _greedy_at(space: ClassSpace, T: float) -> tuple[Stage, ...] | None:
         stages.append((start, start + L - 1, counts))
         prev = np.nonzero(counts)[0]
         start += L
-    taken = [list(m) for m in cls.members]
-    out = []
-    for first, last, counts in stages:
-        gpus = []
-        for c in np.nonzero(counts)[0]:
-            gpus += taken[c][: counts[c]]
-            del taken[c][: counts[c]]
-        out.append(Stage(first, last, tuple(sorted(int(g) for g in gpus))))
-    return tuple(out)
+    return cls.assign(stages)
