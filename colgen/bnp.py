@@ -28,7 +28,7 @@ import numpy as np
 
 from colgen.backends import get_backend
 from colgen.configurations import decide, network_free
-from colgen.heuristics import greedy_placement, pool_placement
+from colgen.heuristics import greedy_at, greedy_placement, pool_placement
 from colgen.instance import Instance
 from colgen.interrupt import stop_requested
 from colgen.master import ClassSpace, Master, StarRow, class_space, star_row
@@ -42,7 +42,8 @@ COLUMNS_PER_ROUND = 64
 HEURISTIC_EVERY = 16      # DFS nodes between runs of the pool heuristic
 NODE_BUDGET = 64          # first node budget of a tree in the integer phase (grows fourfold)
 ROW_AGE = 200             # master solves after which a star row without dual is dropped
-DIVE_SECONDS = 10.0       # time cap of one dive
+DIVE_SECONDS = 10.0
+MULTISTART = 40           # randomized greedy attempts per ladder target       # time cap of one dive
 LADDER = (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)   # relative steps below the bound
 PROGRESS_SECONDS = 5.0    # a progress line at least this often during a long search
 
@@ -269,6 +270,19 @@ class BranchAndPrice:
         act = np.nonzero(z > 1e-9)[0]
         s, e, k, counts = p.start[act], p.end[act], p.k[act], p.counts[act]
         zz = z[act]
+        if self.master.net_keys:
+            # Links bind: decide first which classes serve which layers (that is what the star
+            # rows are about), on the most fractional (layer, class) over all layers.
+            use = np.zeros((self.M + 2, self.C))
+            np.add.at(use, s, zz[:, None] * (counts > 0))
+            np.add.at(use, e + 1, -zz[:, None] * (counts > 0))
+            use = np.cumsum(use, axis=0)[1:self.M + 1]
+            uf = np.abs(use - np.round(use))
+            if uf.max() > INT_EPS:
+                l, c = np.unravel_index(int(np.argmax(uf)), uf.shape)
+                a = Decision("count", int(l) + 1, cls=int(c), lo=1, hi=int(self.avail[c]))
+                b = Decision("count", int(l) + 1, cls=int(c), lo=0, hi=0)
+                return (a, b) if use[l, c] >= 0.5 else (b, a)
         x = np.bincount(e, weights=zz, minlength=self.M + 1)[1:self.M]
         frac = np.abs(x - np.round(x))
         if frac.max(initial=0) > INT_EPS:
@@ -394,6 +408,7 @@ class ThresholdSearch:
         self.t0 = bp.t0
         bp.on_placement = self.offer
         bp.incumbent = lambda: (self.best, self.best_value)
+        self.rng = np.random.default_rng(0)
         self.best: tuple[Stage, ...] = ()
         self.best_value = 0.0
 
@@ -467,12 +482,23 @@ class ThresholdSearch:
                 if answer is False:
                     continue
                 break
-            found = self.bp.pool_placement(T)
+            found = self.bp.pool_placement(T) or self.multistart(T)
             if found:
                 self.offer(found)
                 self.line(T, "heur", "placement")
                 break
         self.dive_between()
+
+    def multistart(self, T: float) -> tuple[Stage, ...] | None:
+        """Randomized greedy attempts at T (cheap: milliseconds each)."""
+        if self.space.single_type:
+            return None
+        eligible = self.space.eligible(T)
+        for _ in range(MULTISTART):
+            found = greedy_at(self.space, T, eligible, self.rng)
+            if found:
+                return found
+        return None
 
     def dive_between(self) -> None:
         """A dive at the candidate halfway between the incumbent and the bound."""

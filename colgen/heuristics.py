@@ -77,7 +77,7 @@ def greedy_placement(space: ClassSpace) -> tuple[Stage, ...] | None:
     lo, hi, best = 0, len(V) - 1, None
     while lo <= hi:
         mid = (lo + hi) // 2
-        found = _greedy_at(space, float(V[mid]))
+        found = greedy_at(space, float(V[mid]), space.eligible(float(V[mid])))
         if found:
             best, lo = found, mid + 1
         else:
@@ -95,13 +95,16 @@ def _longest(usable: np.ndarray, free: np.ndarray, k: int, most: int) -> int:
     return lo
 
 
-def _greedy_at(space: ClassSpace, T: float) -> tuple[Stage, ...] | None:
+def greedy_at(space: ClassSpace, T: float, eligible: np.ndarray,
+              rng: np.random.Generator | None = None) -> tuple[Stage, ...] | None:
+    """One greedy attempt at target T; with ``rng`` the class order is perturbed (multi-start)."""
     M, K, cls = space.num_layers, space.max_k, space.classes
-    eligible = space.eligible(T)
     reach = cls.rho >= T
     free = cls.sizes.copy()
     # Cheaper GPUs first: a class's value is its best one-layer throughput share.
     worth = space.class_tau()[1].max(axis=0)
+    if rng is not None:
+        worth = worth * rng.uniform(0.5, 1.5, size=len(worth))
     order = np.argsort(worth)
     prev: np.ndarray | None = None
     stages: list[tuple[int, int, np.ndarray]] = []

@@ -61,9 +61,8 @@ def fmt(value: Any, digits: int = 4) -> str:
 def write_results(out: Path, title: str, rows: list[dict[str, Any]], columns: list[tuple[str, str]],
                   notes: list[str], extra: dict[str, Any]) -> None:
     """``results.json`` (everything), ``results.md`` (a table) and ``command.txt`` in ``out``."""
-    command = "python " + " ".join(shlex.quote(a) for a in [str(Path(sys.argv[0]).relative_to(ROOT))
-                                                              if Path(sys.argv[0]).is_absolute()
-                                                              else sys.argv[0], *sys.argv[1:]])
+    script = Path(sys.argv[0]).resolve().relative_to(ROOT)
+    command = "python " + " ".join(shlex.quote(a) for a in [str(script), *sys.argv[1:]])
     write_json_atomic(out / "results.json", {"command": command, "machine": machine(), **extra, "rows": rows})
     lines = [f"# {title}", "", f"Command: `{command}`", ""]
     lines += [*notes, ""]
