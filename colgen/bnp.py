@@ -324,6 +324,7 @@ class BranchAndPrice:
         """A placement with every stage and link >= T, False if there is none (proven), True when
         ``root_only`` and the root LP is feasible, None when ``node_budget`` ran out first."""
         self.master.set_threshold_rows(T)
+        self.drop_slow_columns()
         stack: list[list[Decision]] = [[]]
         explored = 0
         last_note = time.perf_counter()
@@ -365,6 +366,7 @@ class BranchAndPrice:
         backtracking). About one column generation per stage of the pipeline; gives up after
         ``seconds``."""
         self.master.set_threshold_rows(T)
+        self.drop_slow_columns()
         decisions: list[Decision] = []
         fixed: set[int] = set()
         self.give_up = time.perf_counter() + seconds
@@ -386,6 +388,12 @@ class BranchAndPrice:
             return None
         finally:
             self.give_up = None
+
+    def drop_slow_columns(self) -> None:
+        """Columns no faster than the incumbent can serve no threshold still to be tried."""
+        _, value = self.incumbent()
+        if value > 0:
+            self.master.drop_columns(self.master.pool.view("tau") <= value)
 
     def pool_placement(self, T: float, time_limit: float = 2.0) -> tuple[Stage, ...] | None:
         """Primal heuristic (colgen/heuristics.py): a placement >= T from the pool's columns."""

@@ -142,6 +142,10 @@ def class_space(tab: Tables, symmetry: bool = True, single_type: bool = False) -
     return ClassSpace(tab=tab, classes=classes, upper=U, single_type=single_type)
 
 
+def _key(start: int, end: int, counts: np.ndarray) -> bytes:
+    return np.concatenate([[start, end], counts]).astype(np.int64).tobytes()
+
+
 class Pool:
     """Columns generated so far (grows by doubling)."""
 
@@ -169,7 +173,7 @@ class Pool:
         """Append the columns not yet in the pool; return the indices of the new ones."""
         fresh = []
         for i in range(len(start)):
-            key = np.concatenate([[start[i], end[i]], counts[i]]).astype(np.int64).tobytes()
+            key = _key(start[i], end[i], counts[i])
             if key not in self.keys:
                 self.keys[key] = self.n + len(fresh)
                 fresh.append(i)
@@ -186,6 +190,15 @@ class Pool:
 
     def view(self, name: str) -> np.ndarray:
         return getattr(self, name)[: self.n]
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the columns in ``mask`` (in order)."""
+        idx = np.nonzero(mask)[0]
+        for name in ("start", "end", "k", "tau", "counts"):
+            arr = getattr(self, name)
+            arr[: len(idx)] = arr[idx]
+        self.n = len(idx)
+        self.keys = {_key(self.start[i], self.end[i], self.counts[i]): i for i in range(self.n)}
 
 
 class Master:
@@ -260,6 +273,16 @@ class Master:
             self.lp.add_cols(np.zeros(len(idx)), np.zeros(len(idx)), np.full(len(idx), INF),
                              self._column_matrix(idx))
             self.upper = np.concatenate([self.upper, np.full(len(idx), INF)])
+        return len(idx)
+
+    def drop_columns(self, drop: np.ndarray) -> int:
+        """Delete pool columns (``drop`` over the pool), e.g. those no faster than the incumbent:
+        no threshold the search can still try admits them. Returns how many."""
+        idx = np.nonzero(drop)[0]
+        if len(idx):
+            self.lp.delete_cols(idx + self.M)
+            self.pool.keep(~drop)
+            self.upper = self.upper[~drop]
         return len(idx)
 
     def enable(self, allowed: np.ndarray) -> None:

@@ -84,6 +84,10 @@ class IncrementalLP(ABC):
         """Remove rows; the rows after them move up."""
 
     @abstractmethod
+    def delete_cols(self, idx: np.ndarray) -> None:
+        """Remove columns; the columns after them move left."""
+
+    @abstractmethod
     def add_cols(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, A: sp.csc_matrix) -> None:
         """Append columns; ``A`` has one column per new variable and ``num_rows`` rows."""
 

@@ -167,6 +167,12 @@ class GurobiLP(IncrementalLP):
         self.rows = [r for i, r in enumerate(self.rows) if i not in gone]
         self.m.update()
 
+    def delete_cols(self, idx: np.ndarray) -> None:
+        gone = set(int(i) for i in idx)
+        self.m.remove([self.cols[i] for i in sorted(gone)])
+        self.cols = [c for i, c in enumerate(self.cols) if i not in gone]
+        self.m.update()
+
     def set_row_bounds(self, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         for i, lo, up in zip(idx, lower, upper, strict=True):
             row = self.rows[i]

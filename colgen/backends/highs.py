@@ -267,6 +267,9 @@ class HighsLP(IncrementalLP):
     def delete_rows(self, idx: np.ndarray) -> None:
         self.h.deleteRows(len(idx), np.asarray(idx, dtype=np.int32))
 
+    def delete_cols(self, idx: np.ndarray) -> None:
+        self.h.deleteCols(len(idx), np.asarray(idx, dtype=np.int32))
+
     def add_cols(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, A: sp.csc_matrix) -> None:
         A = sp.csc_matrix(A)
         self.h.addCols(len(cost), np.asarray(cost, float), np.asarray(lower, float),
