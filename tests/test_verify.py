@@ -21,7 +21,7 @@ def report_for(inst, placement) -> dict:
 
 @st.composite
 def placed(draw: st.DrawFn, min_stages: int = 1):
-    doc = draw(tiny_docs(max_layers=4, max_gpus=5))
+    doc = draw(tiny_docs(max_layers=4, max_gpus=5, min_layers=min_stages))
     inst = instance_from_dict(doc)
     placement = draw(random_placements(inst))
     assume(placement is not None and len(placement) >= min_stages)
