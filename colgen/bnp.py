@@ -39,11 +39,13 @@ FEAS_EPS = 1e-6      # phase-1 objective at or below this is "feasible"
 PRICE_EPS = 1e-7     # columns must improve by more than this
 INT_EPS = 1e-6       # integrality tolerance for branching quantities
 COLUMNS_PER_ROUND = 64
-HEURISTIC_EVERY = 16      # DFS nodes between runs of the pool heuristic
+HEURISTIC_EVERY = 16      # DFS nodes between runs of the pool heuristic ...
+HEURISTIC_SECONDS = 10.0  # ... or this much tree time, whichever comes first
+HEURISTIC_SHARE = 0.3     # pool-heuristic time limit: this share of the tree time since its last run
 NODE_BUDGET = 64          # first node budget of a tree in the integer phase (grows fourfold)
 ROW_AGE = 200             # master solves after which a star row without dual is dropped
-DIVE_SECONDS = 10.0
-MULTISTART = 40           # randomized greedy attempts per ladder target       # time cap of one dive
+DIVE_SECONDS = 10.0       # time cap of one dive
+MULTISTART = 40           # randomized greedy attempts per ladder target
 LADDER = (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)   # relative steps below the bound
 PROGRESS_SECONDS = 5.0    # a progress line at least this often during a long search
 
@@ -231,8 +233,9 @@ class BranchAndPrice:
                            self.groups)
             st.pricing_seconds += time.perf_counter() - t
             st.pricing_calls += 1
-            # Lagrangian bound: at most M columns are positive in any solution.
-            if obj - self.M * max(priced.best, 0.0) > FEAS_EPS or not len(priced.value):
+            # Lagrangian bound: the columns of any solution cover at most M layers in all
+            # (sum_a z_a L_a <= M), so no solution gains more than M times the best value per layer.
+            if obj - self.M * priced.best_per_layer > FEAS_EPS or not len(priced.value):
                 return False
             if not master.add_columns(priced.start, priced.end, priced.counts):
                 raise RuntimeError("pricing returned only columns already in the pool (internal error)")
@@ -327,7 +330,7 @@ class BranchAndPrice:
         self.drop_slow_columns()
         stack: list[list[Decision]] = [[]]
         explored = 0
-        last_note = time.perf_counter()
+        last_note = last_heuristic = time.perf_counter()
         while stack:
             best, best_value = self.incumbent()
             if best and best_value >= T:              # settled elsewhere (a heuristic reached T)
@@ -337,10 +340,10 @@ class BranchAndPrice:
             decisions = stack.pop()
             self.stats.nodes += 1
             explored += 1
-            if explored % HEURISTIC_EVERY == 0:
-                found = self.pool_placement(T)
+            if explored % HEURISTIC_EVERY == 0 or time.perf_counter() - last_heuristic > HEURISTIC_SECONDS:
+                found = self.pool_heuristic(T, time.perf_counter() - last_heuristic)
+                last_heuristic = time.perf_counter()
                 if found:
-                    self.on_placement(found)
                     return found
             if time.perf_counter() - last_note > PROGRESS_SECONDS:
                 last_note = time.perf_counter()
@@ -394,6 +397,22 @@ class BranchAndPrice:
         _, value = self.incumbent()
         if value > 0:
             self.master.drop_columns(self.master.pool.view("tau") <= value)
+
+    def pool_heuristic(self, T: float, effort: float) -> tuple[Stage, ...] | None:
+        """The pool heuristic inside a tree at T, given time in proportion to the tree's ``effort``
+        (seconds since its last run): a placement reaching T ends the tree; failing that, any
+        placement better than the incumbent is passed on (the tree goes on)."""
+        limit = max(2.0, HEURISTIC_SHARE * effort)
+        found = self.pool_placement(T, limit)
+        if found:
+            self.on_placement(found)
+            return found
+        _, value = self.incumbent()
+        if value > 0:
+            better = self.pool_placement(value * (1 + 1e-9), limit)
+            if better:
+                self.on_placement(better)
+        return None
 
     def pool_placement(self, T: float, time_limit: float = 2.0) -> tuple[Stage, ...] | None:
         """Primal heuristic (colgen/heuristics.py): a placement >= T from the pool's columns."""
