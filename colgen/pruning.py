@@ -63,6 +63,7 @@ SAFE = ("symmetry", "dominance", "bound")
 
 #: GPU-level allocations beyond this are counted, never enumerated.
 MAX_ENUMERATION = 5_000_000
+HIERARCHY_SECONDS = 60.0   # time cap of the same-type search behind the hierarchical rule
 
 
 def parse_rules(text: str | None) -> list[str]:
@@ -215,11 +216,12 @@ def smaller_k(instance: Instance) -> Instance:
 
 
 def _hierarchical_segments(instance: Instance, alloc: Allocations) -> np.ndarray:
-    """Keep allocations on the segments of the same-type optimum (found by branch-and-price on
-    single-type stages via the ILP over the same-type allocations)."""
-    from colgen.ilp import solve_ilp
+    """Keep allocations on the segments of the same-type optimum, found by branch-and-price on
+    single-type stages (the full ILP over the same-type allocations can take minutes on the
+    larger instances; ``HIERARCHY_SECONDS`` caps the search, its best placement is used then)."""
+    from colgen.bnp import solve_bnp
 
-    first = solve_ilp(instance, "compact", backend="highs", prune=["symmetry", "same-type"])
+    first = solve_bnp(instance, single_type=True, time_limit=HIERARCHY_SECONDS)
     segments = {(s.start_layer, s.end_layer) for s in first.placement}
     return np.array([(int(a), int(b)) in segments for a, b in zip(alloc.start, alloc.end, strict=True)],
                     dtype=bool)
