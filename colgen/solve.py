@@ -30,7 +30,8 @@ def solve(instance: Instance, method: str = "bnp", *, time_limit: float | None =
     A time limit or Ctrl-C ends the search early with the best placement and bound found so far.
     ``prune`` (colgen/pruning.py): ``none``, ``safe`` or rule names; default ``safe`` for bnp and
     ``none`` for the full ILP. With a heuristic rule the status is ``heuristic`` and the bound of
-    the restricted problem is reported as ``statistics["restricted_bound"]`` only.
+    the restricted problem is reported as ``statistics["restricted_bound"]`` only (and how its
+    search ended as ``statistics["restricted_status"]``).
     """
     if method not in METHODS:
         raise InputError("method", f"unknown method '{method}'", f"use one of {', '.join(METHODS)}")
@@ -68,6 +69,7 @@ def solve(instance: Instance, method: str = "bnp", *, time_limit: float | None =
     result.statistics["prune"] = rules
     if any(not RULES[r].safe for r in rules) and result.placement:
         result.statistics["restricted_bound"] = result.bound
+        result.statistics["restricted_status"] = result.status
         result.status, result.bound = "heuristic", None
     check(instance, result)
     return result

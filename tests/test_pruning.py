@@ -64,6 +64,8 @@ def test_heuristic_rules_are_labelled_and_never_claim_a_bound(inst, rules, metho
     r = solve(inst, method, backend="highs", prune=rules)
     if r.placement:
         assert r.status == "heuristic" and r.bound is None
+        assert r.statistics["restricted_status"] == "optimal"   # no time limit: the search ended
+        assert r.statistics["restricted_bound"] >= r.objective * (1 - 1e-9)
         assert verify(inst, r).ok
         assert r.objective <= oracle.objective * (1 + 1e-9)
 
