@@ -45,6 +45,7 @@ HEURISTIC_SHARE = 0.3     # pool-heuristic time limit: this share of the tree ti
 NODE_BUDGET = 64          # first node budget of a tree in the integer phase (grows fourfold)
 ROW_AGE = 200             # master solves after which a star row without dual is dropped
 DIVE_SECONDS = 10.0       # time cap of one dive
+CLIMB_SECONDS = 10.0      # time cap of one pool MIP while climbing from the incumbent
 MULTISTART = 40           # randomized greedy attempts per ladder target
 LADDER = (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)   # relative steps below the bound
 PROGRESS_SECONDS = 5.0    # a progress line at least this often during a long search
@@ -516,6 +517,27 @@ class ThresholdSearch:
                 break
         self.dive_between()
 
+    def climb(self) -> None:
+        """Better incumbents from below: just above the incumbent, the root LP prices columns for
+        that target and the pool MIP looks for a placement among them; repeat while it succeeds
+        (each step is cheap near the incumbent, where the LP is far from tight)."""
+        while not self.done():
+            T = float(self.V[self.first_above(self.best_value)])
+            answer = self.probe(T, integer=False)
+            if answer is not True:
+                self.record(T, "clmb", answer)
+                if answer is False:
+                    continue
+                return
+            seconds = CLIMB_SECONDS
+            if self.bp.deadline is not None:
+                seconds = min(seconds, 0.15 * (self.bp.deadline - time.perf_counter()))
+            found = self.bp.pool_placement(T, seconds)
+            if not found:
+                return
+            self.offer(found)
+            self.line(T, "clmb", "placement")
+
     def multistart(self, T: float) -> tuple[Stage, ...] | None:
         """Randomized greedy attempts at T (cheap: milliseconds each)."""
         if self.space.single_type:
@@ -567,6 +589,8 @@ class ThresholdSearch:
         # starts again from the top.
         if not self.done():
             self.ladder()
+        if not self.done():
+            self.climb()
         budget, cap, top_first = NODE_BUDGET, self.hi, True
         while not self.done():
             lo_idx = self.first_above(self.best_value) if self.best else 0
@@ -578,6 +602,7 @@ class ThresholdSearch:
             self.record(float(V[idx]), "int", answer)
             if answer is None:
                 cap = idx
+                self.climb()       # the tree priced new columns: they may hold a better placement
             cap = min(cap, self.hi)
 
 
