@@ -524,11 +524,9 @@ class ThresholdSearch:
         while not self.done():
             T = float(self.V[self.first_above(self.best_value)])
             answer = self.probe(T, integer=False)
-            if answer is not True:
+            if answer is not True:                 # refuted, or decided exactly with a placement
                 self.record(T, "clmb", answer)
-                if answer is False:
-                    continue
-                return
+                continue
             seconds = CLIMB_SECONDS
             if self.bp.deadline is not None:
                 seconds = min(seconds, 0.15 * (self.bp.deadline - time.perf_counter()))
