@@ -1,6 +1,6 @@
 """Write the shipped instances in instances/ (reproducibly).
 
-    python scripts/make_instances.py [--legacy-dir ../shared/legacy-configs]
+    python scripts/make_instances.py [--legacy-dir instances/legacy]
 
 The legacy-*.json files are imported from the legacy CSV configurations when that folder exists;
 everything else is built here from the GPU catalogue. See instances/README.md for what each is.
@@ -142,8 +142,7 @@ def large_126x256() -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--legacy-dir", default=str(Path(__file__).resolve().parents[2] / "shared" /
-                                                 "legacy-configs"))
+    ap.add_argument("--legacy-dir", default=str(Path(__file__).resolve().parents[1] / "instances" / "legacy"))
     args = ap.parse_args()
     docs = {"seed-tiny": seed_tiny(), "seed-demo": seed_demo(), "mixed-80x65": mixed_80x65(),
             "large-126x256": large_126x256()}

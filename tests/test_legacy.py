@@ -7,10 +7,9 @@ import pytest
 from colgen.errors import InputError
 from colgen.instance import instance_from_dict
 from colgen.legacy import import_legacy
-from tests.conftest import ROOT
+from tests.conftest import INSTANCES
 
-LEGACY = ROOT.parent / "shared" / "legacy-configs"
-pytestmark = pytest.mark.skipif(not LEGACY.is_dir(), reason="legacy configurations not present")
+LEGACY = INSTANCES / "legacy"     # the legacy CSV configurations, shipped with the instances
 
 
 @pytest.mark.parametrize("name,layers,gpus", [("tiny", 4, 4), ("small", 12, 10), ("medium", 32, 44)])
