@@ -8,6 +8,7 @@ full ILP.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import combinations
 from math import comb
@@ -119,3 +120,20 @@ def enumerate_allocations(tab: Tables) -> Allocations:
     indices = np.concatenate([c.ravel() for c in sets])
     members = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(start), N))
     return Allocations(start=start, end=end, members=members, tau=tau, units=units)
+
+
+def fitting_pairs(alloc: Allocations, M: int,
+                  chunk: int = 256) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Consecutive allocation pairs whose GPU use fits together (disjoint sets at the GPU level;
+    counts within the class sizes at the class level), in blocks: ``(a1s, a2s, ok)`` with
+    ``ok[i, j]`` true when ``a1s[i]`` (ending at some l) and ``a2s[j]`` (starting at l+1) fit."""
+    counts = alloc.members.toarray()
+    sizes = alloc.units.sizes
+    for l in range(1, M):
+        E = np.nonzero(alloc.end == l)[0]
+        S = np.nonzero(alloc.start == l + 1)[0]
+        if not len(E) or not len(S):
+            continue
+        for first in range(0, len(E), chunk):
+            part = E[first:first + chunk]
+            yield part, S, ((counts[part][:, None, :] + counts[S][None, :, :]) <= sizes).all(axis=2)

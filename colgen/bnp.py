@@ -341,8 +341,9 @@ class BranchAndPrice:
             decisions = stack.pop()
             self.stats.nodes += 1
             explored += 1
-            if explored % HEURISTIC_EVERY == 0 or time.perf_counter() - last_heuristic > HEURISTIC_SECONDS:
-                found = self.pool_heuristic(T, time.perf_counter() - last_heuristic)
+            since = time.perf_counter() - last_heuristic
+            if explored % HEURISTIC_EVERY == 0 or since > HEURISTIC_SECONDS:
+                found = self.pool_heuristic(T, since)
                 last_heuristic = time.perf_counter()
                 if found:
                     return found
@@ -418,10 +419,13 @@ class BranchAndPrice:
     def pool_placement(self, T: float, time_limit: float = 2.0) -> tuple[Stage, ...] | None:
         """Primal heuristic (colgen/heuristics.py): a placement >= T from the pool's columns."""
         self.stats.pool_mips += 1
-        if self.deadline is not None:
-            time_limit = min(time_limit, max(0.05, 0.25 * (self.deadline - time.perf_counter())))
-        return pool_placement(self.space, self.master.pool, T, time_limit)
+        return pool_placement(self.space, self.master.pool, T, max(0.05, self.capped(time_limit, 0.25)))
 
+    def capped(self, seconds: float, share: float) -> float:
+        """``seconds``, but at most ``share`` of the time left before the deadline."""
+        if self.deadline is None:
+            return seconds
+        return min(seconds, share * (self.deadline - time.perf_counter()))
 
 
 class ThresholdSearch:
@@ -527,10 +531,7 @@ class ThresholdSearch:
             if answer is not True:                 # refuted, or decided exactly with a placement
                 self.record(T, "clmb", answer)
                 continue
-            seconds = CLIMB_SECONDS
-            if self.bp.deadline is not None:
-                seconds = min(seconds, 0.15 * (self.bp.deadline - time.perf_counter()))
-            found = self.bp.pool_placement(T, seconds)
+            found = self.bp.pool_placement(T, self.bp.capped(CLIMB_SECONDS, 0.15))
             if not found:
                 return
             self.offer(found)
@@ -553,10 +554,7 @@ class ThresholdSearch:
         if lo_idx >= self.hi:
             return
         T = float(self.V[(lo_idx + self.hi - 1) // 2])
-        seconds = DIVE_SECONDS
-        if self.bp.deadline is not None:
-            seconds = min(seconds, 0.2 * (self.bp.deadline - time.perf_counter()))
-        found = self.bp.dive(T, self.space.eligible(T), seconds)
+        found = self.bp.dive(T, self.space.eligible(T), self.bp.capped(DIVE_SECONDS, 0.2))
         if found:
             self.offer(found)
             self.line(T, "dive", "placement")

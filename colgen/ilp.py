@@ -33,7 +33,7 @@ from math import comb
 import numpy as np
 import scipy.sparse as sp
 
-from colgen.allocations import Allocations, enumerate_allocations, fitting_gpu_counts
+from colgen.allocations import Allocations, enumerate_allocations, fitting_gpu_counts, fitting_pairs
 from colgen.backends import MatrixModel, MipOutcome, get_backend
 from colgen.backends.highs import HighsBackend
 from colgen.bounds import fluid_upper_bound
@@ -251,20 +251,12 @@ def _layer_incidence(alloc: Allocations, M: int) -> sp.csr_matrix:
 
 
 def _pairs(alloc: Allocations, M: int) -> tuple[np.ndarray, np.ndarray]:
-    """All (a1, a2) with a1 ending where a2 starts - 1 and GPU use that fits together (disjoint
-    sets at the GPU level; counts within the class sizes at the class level)."""
-    counts = alloc.members.toarray()
-    sizes = alloc.units.sizes
+    """All (a1, a2) with a1 ending where a2 starts - 1 and GPU use that fits together."""
     first, second = [], []
-    for l in range(1, M):
-        E = np.nonzero(alloc.end == l)[0]
-        S = np.nonzero(alloc.start == l + 1)[0]
-        for chunk in range(0, len(E), 256):
-            part = E[chunk:chunk + 256]
-            ok = ((counts[part][:, None, :] + counts[S][None, :, :]) <= sizes).all(axis=2)
-            i, j = np.nonzero(ok)
-            first.append(part[i])
-            second.append(S[j])
+    for part, S, ok in fitting_pairs(alloc, M):
+        i, j = np.nonzero(ok)
+        first.append(part[i])
+        second.append(S[j])
     if not first:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(first).astype(np.int64), np.concatenate(second).astype(np.int64)

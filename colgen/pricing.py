@@ -233,15 +233,14 @@ def price_segments(pi, w, f_end, f_start, eligible, avail, no_end, cut, kmask, l
 
 @dataclass
 class Priced:
-    """Columns with positive value, best first; the largest value found and the largest value per
-    layer covered (both exact where positive: for the Lagrangian bound)."""
+    """Columns with positive value, best first, and the largest value per layer covered (exact
+    where positive: for the Lagrangian bound)."""
 
     value: np.ndarray
     start: np.ndarray
     end: np.ndarray
     k: np.ndarray
     counts: np.ndarray
-    best: float
     best_per_layer: float
 
 
@@ -261,9 +260,8 @@ def price(inp: PricingInput, restricted: bool, max_columns: int, eps: float,
         else:
             better = out[0] > value
             value[better], k[better], counts[better] = out[0][better], out[3][better], out[4][better]
-    best = float(value.max()) if value.size else NEG
     per_layer = float((np.maximum(value, 0.0) / (e - s + 1)).max()) if value.size else 0.0
     good = np.nonzero(value > eps)[0]
     good = good[np.argsort(-value[good], kind="stable")][:max_columns]
-    return Priced(value=value[good], start=s[good], end=e[good], k=k[good], counts=counts[good], best=best,
+    return Priced(value=value[good], start=s[good], end=e[good], k=k[good], counts=counts[good],
                   best_per_layer=per_layer)

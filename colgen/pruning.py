@@ -33,7 +33,7 @@ from math import comb
 import numpy as np
 import scipy.sparse as sp
 
-from colgen.allocations import Allocations, enumerate_allocations, space_sizes
+from colgen.allocations import Allocations, enumerate_allocations, fitting_pairs, space_sizes
 from colgen.classes import GpuClasses, gpu_classes
 from colgen.errors import InputError, ModelTooLargeError
 from colgen.heuristics import greedy_placement
@@ -229,17 +229,7 @@ def _hierarchical_segments(instance: Instance, alloc: Allocations) -> np.ndarray
 
 def count_pairs_of(alloc: Allocations, M: int) -> int:
     """Consecutive pairs of the (pruned) allocations whose GPU use fits together."""
-    counts = alloc.members.toarray()
-    sizes = alloc.units.sizes
-    total = 0
-    for l in range(1, M):
-        a = counts[alloc.end == l]
-        b = counts[alloc.start == l + 1]
-        if len(a) and len(b):
-            for chunk in range(0, len(a), 512):
-                fits = ((a[chunk:chunk + 512, None, :] + b[None, :, :]) <= sizes).all(axis=2)
-                total += int(fits.sum())
-    return total
+    return sum(int(ok.sum()) for _, _, ok in fitting_pairs(alloc, M, chunk=512))
 
 
 def report(instance: Instance, rules: list[str], *, formulation: str = "compact", solve: bool = False,
@@ -267,14 +257,17 @@ def report(instance: Instance, rules: list[str], *, formulation: str = "compact"
             continue
         last = space.steps[-1]
         pairs = count_pairs_of(space.alloc, M) if len(space.alloc) <= 200_000 else None
-        model = build(space.instance, formulation, space.alloc).model
         row.update(allocations_before=last.allocations_before, allocations_after=last.allocations_after,
-                   pairs_before=pairs_before, pairs_after=pairs, columns=model.num_cols, rows=model.num_rows,
-                   nonzeros=model.nnz)
+                   pairs_before=pairs_before, pairs_after=pairs)
         pairs_before = pairs
-        if solve:
+        if solve:                      # solve_ilp builds the model itself and reports its size
             r = solve_ilp(instance, formulation, backend="highs", time_limit=time_limit, prune=prefix)
-            row.update(build_s=r.timings["build"], solve_s=r.timings["solve"], status=r.status,
+            st = r.statistics
+            row.update(columns=st["columns"], rows=st["rows"], nonzeros=st["nonzeros"],
+                       build_s=r.timings["build"], solve_s=r.timings["solve"], status=r.status,
                        objective=r.objective)
+        else:
+            model = build(space.instance, formulation, space.alloc).model
+            row.update(columns=model.num_cols, rows=model.num_rows, nonzeros=model.nnz)
         rows.append(row)
     return rows
