@@ -10,9 +10,9 @@ report. The public API::
 """
 
 from colgen.errors import ColgenError, InputError
-from colgen.instance import Instance, instance_from_dict, load_instance
+from colgen.model.instance import Instance, instance_from_dict, load_instance
 from colgen.result import Placement, Result, Stage
-from colgen.verify import Verdict, verify
+from colgen.check.verify import Verdict, verify
 
 __all__ = [
     "ColgenError",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from colgen.errors import InputError
-from colgen.instance import Instance
+from colgen.model.instance import Instance
 
 #: Status names, as in HiGHS/Gurobi: ``optimal`` means proven within the requested gap.
 STATUSES = ("optimal", "time_limit", "interrupted", "infeasible", "heuristic")

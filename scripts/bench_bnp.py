@@ -17,10 +17,10 @@ from pathlib import Path
 
 from benchlib import ROOT, SHIPPED, generated, shipped, startup_seconds, write_results
 
-from colgen.bnp import solve_bnp
+from colgen.bnp.search import solve_bnp
 from colgen.errors import ModelTooLargeError
-from colgen.ilp import FORMULATIONS, solve_ilp
-from colgen.verify import verify
+from colgen.ilp.model import FORMULATIONS, solve_ilp
+from colgen.check.verify import verify
 
 #: Targets of the branch-and-price issue: (instance, seconds to proven optimum or None, gap).
 TARGETS = {"seed-demo": (1.0, 0.0), "mixed-80x65": (5.0, 0.0), "legacy-medium": (5.0, 0.0),

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from benchlib import ROOT, SHIPPED, generated, shipped, write_results
 
-from colgen.bnp import solve_bnp
+from colgen.bnp.search import solve_bnp
 from colgen.errors import ModelTooLargeError
-from colgen.ilp import FORMULATIONS, estimate, lp_relaxation_bound, solve_ilp
+from colgen.ilp.model import FORMULATIONS, estimate, lp_relaxation_bound, solve_ilp
 
 RANDOM = [(4, 4, 2), (6, 6, 2), (8, 8, 2), (8, 8, 3), (10, 10, 3), (12, 12, 3), (14, 16, 3), (16, 20, 3)]
 

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from colgen.generator import random_instance
-from colgen.instance import Instance, instance_from_dict, load_instance
-from colgen.jsonio import write_json_atomic, write_text_atomic
+from colgen.io.generator import random_instance
+from colgen.model.instance import Instance, instance_from_dict, load_instance
+from colgen.io.jsonio import write_json_atomic, write_text_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ("seed-tiny", "legacy-tiny", "legacy-small", "seed-demo", "legacy-medium", "mixed-80x65",
@@ -33,7 +33,7 @@ def generated(label: str, seed: int, **kw: Any) -> Instance:
 def startup_seconds() -> float:
     """Wall time of a fresh interpreter importing colgen's solvers (reported apart from solves)."""
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import colgen.bnp, colgen.ilp"], check=True)
+    subprocess.run([sys.executable, "-c", "import colgen.bnp.search, colgen.ilp.model"], check=True)
     return time.perf_counter() - t0
 
 

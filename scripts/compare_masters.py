@@ -20,10 +20,10 @@ from bench_bnp import suite
 from benchlib import ROOT, write_results
 
 from colgen.backends.highs import HighsBackend
-from colgen.bnp import solve_bnp, threshold_lp_bound
-from colgen.ilp import build
-from colgen.master import class_space
-from colgen.pruning import prune
+from colgen.bnp.search import solve_bnp, threshold_lp_bound
+from colgen.ilp.model import build
+from colgen.bnp.master import class_space
+from colgen.space.pruning import prune
 
 
 def max_t_lp_bound(inst, time_limit: float) -> float | None:

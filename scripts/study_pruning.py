@@ -20,10 +20,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from benchlib import ROOT, generated, shipped, write_results
 
-from colgen.bnp import solve_bnp
+from colgen.bnp.search import solve_bnp
 from colgen.errors import ModelTooLargeError
-from colgen.pruning import RULES, count_pairs_of, prune
-from colgen.solve import solve
+from colgen.space.pruning import RULES, count_pairs_of, prune
+from colgen.api import solve
 
 RULE_SETS = {
     "none": [],

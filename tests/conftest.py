@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from colgen.generator import NETWORKS, random_instance
-from colgen.instance import Instance, instance_from_dict, load_instance
+from colgen.io.generator import NETWORKS, random_instance
+from colgen.model.instance import Instance, instance_from_dict, load_instance
 from colgen.result import Stage
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ from itertools import combinations
 
 from hypothesis import given, settings
 
-from colgen.allocations import space_sizes
+from colgen.space.allocations import space_sizes
 from tests.conftest import tiny_instances
 
 

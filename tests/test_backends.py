@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from colgen.backends import MatrixModel, get_backend
 from colgen.backends import gurobi as gurobi_mod
 from colgen.backends.highs import HighsBackend
-from colgen.cli import main
+from colgen.cli.main import main
 from colgen.errors import BackendError
 from tests.conftest import INSTANCES
 

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from colgen.brute import solve_brute
-from colgen.cli import main
-from colgen.generator import NETWORKS, random_instance
-from colgen.instance import instance_from_dict
-from colgen.solve import solve
-from colgen.verify import verify
+from colgen.check.brute import solve_brute
+from colgen.cli.main import main
+from colgen.io.generator import NETWORKS, random_instance
+from colgen.model.instance import instance_from_dict
+from colgen.api import solve
+from colgen.check.verify import verify
 from tests.conftest import INSTANCES, tiny_instances
 
 
@@ -103,7 +103,7 @@ def test_ctrl_c_returns_what_is_known(tmp_path):
     path.write_text(json.dumps(random_instance(5, num_layers=40, num_gpus=32, num_types=3, max_k=4,
                                                network="distinct", memory_pressure=0.9)))
     out = tmp_path / "r.json"
-    proc = subprocess.Popen([sys.executable, "-m", "colgen.cli", "solve", str(path), "-o", str(out)],
+    proc = subprocess.Popen([sys.executable, "-m", "colgen.cli.main", "solve", str(path), "-o", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(6)
     proc.send_signal(signal.SIGINT)

@@ -3,10 +3,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from colgen.brute import solve_brute
-from colgen.instance import instance_from_dict
+from colgen.check.brute import solve_brute
+from colgen.model.instance import instance_from_dict
 from colgen.result import Result, Stage, placement_throughput
-from colgen.verify import verify
+from colgen.check.verify import verify
 from tests.conftest import random_placements, tiny_instances
 
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from colgen.cli import main
+from colgen.cli.main import main
 from tests.conftest import INSTANCES, ROOT, SHIPPED
 
 MALFORMED = ROOT / "tests" / "malformed"
@@ -33,7 +33,7 @@ def test_malformed_instance_gives_one_line_naming_the_field(case, capsys):
 
 
 def test_malformed_input_through_the_installed_entry_point():
-    proc = subprocess.run([sys.executable, "-m", "colgen.cli", "solve", str(MALFORMED / "ragged-matrix.json"),
+    proc = subprocess.run([sys.executable, "-m", "colgen.cli.main", "solve", str(MALFORMED / "ragged-matrix.json"),
                            "--method", "brute"], capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from colgen.generator import NETWORKS, random_instance
-from colgen.instance import instance_from_dict
+from colgen.io.generator import NETWORKS, random_instance
+from colgen.model.instance import instance_from_dict
 
 
 def test_same_seed_same_instance():

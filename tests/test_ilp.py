@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given, settings
 
 from colgen.backends.gurobi import gurobi_unavailable
-from colgen.brute import solve_brute
+from colgen.check.brute import solve_brute
 from colgen.errors import ModelTooLargeError
-from colgen.generator import random_instance
-from colgen.ilp import FORMULATIONS, build, estimate, solve_ilp
-from colgen.instance import instance_from_dict
-from colgen.solve import solve
-from colgen.verify import verify
+from colgen.io.generator import random_instance
+from colgen.ilp.model import FORMULATIONS, build, estimate, solve_ilp
+from colgen.model.instance import instance_from_dict
+from colgen.api import solve
+from colgen.check.verify import verify
 from tests.conftest import INSTANCES, tiny_instances
 
 
@@ -113,7 +113,7 @@ def test_ctrl_c_returns_the_best_placement_and_bound(tmp_path):
     inst_path = tmp_path / "pairs.json"
     inst_path.write_text(_pair_model_instance().to_json())
     out = tmp_path / "r.json"
-    proc = subprocess.Popen([sys.executable, "-m", "colgen.cli", "solve", str(inst_path), "--method", "ilp",
+    proc = subprocess.Popen([sys.executable, "-m", "colgen.cli.main", "solve", str(inst_path), "--method", "ilp",
                              "--formulation", "seed", "--backend", "highs", "-o", str(out), "--quiet"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(8)

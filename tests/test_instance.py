@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 
 from colgen.errors import InputError
-from colgen.instance import instance_from_dict, instance_schema, load_instance
+from colgen.model.instance import instance_from_dict, instance_schema, load_instance
 from tests.conftest import INSTANCES, SHIPPED, tiny_docs
 
 REQUIRED_SHIPPED = {"seed-tiny", "seed-demo", "legacy-tiny", "legacy-small", "legacy-medium",

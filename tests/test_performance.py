@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from colgen.errors import InputError
-from colgen.instance import instance_from_dict
-from colgen.performance import Affine, Profile, gpu_throughput, roofline_for
+from colgen.model.instance import instance_from_dict
+from colgen.model.performance import Affine, Profile, gpu_throughput, roofline_for
 from tests.conftest import INSTANCES
 
 

@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from colgen.brute import solve_brute
-from colgen.cli import main
+from colgen.check.brute import solve_brute
+from colgen.cli.main import main
 from colgen.errors import InputError
-from colgen.pruning import RULES, SAFE, parse_rules, prune
-from colgen.solve import solve
-from colgen.verify import verify
+from colgen.space.pruning import RULES, SAFE, parse_rules, prune
+from colgen.api import solve
+from colgen.check.verify import verify
 from tests.conftest import INSTANCES, tiny_instances
 
 SAFE_SETS = [["symmetry"], ["dominance"], ["bound"], ["symmetry", "dominance"], ["symmetry", "bound"],
@@ -87,7 +87,7 @@ def test_rule_names_are_checked():
 
 
 def test_demo_is_solved_by_the_full_ilp_with_safe_rules():
-    from colgen.instance import load_instance
+    from colgen.model.instance import load_instance
 
     inst = load_instance(INSTANCES / "seed-demo.json")
     r = solve(inst, "ilp", prune="safe", backend="highs")

@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from colgen.backends import Backend, IncrementalLP, MatrixModel, MipOutcome
-from colgen.interrupt import stop_requested
+from colgen.stop import stop_requested
 
 #: Models with more nonzeros than this are solved in a child process with a hard time limit.
 ISOLATE_NNZ = 200_000

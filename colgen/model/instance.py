@@ -20,10 +20,10 @@ from typing import Any
 import jsonschema
 import numpy as np
 
-from colgen import catalogue
+from colgen.model import catalogue
 from colgen.errors import InputError
-from colgen.jsonio import read_json
-from colgen.performance import Affine, LatencyModel, Profile, Tables, build_tables, roofline_for
+from colgen.io.jsonio import read_json
+from colgen.model.performance import Affine, LatencyModel, Profile, Tables, build_tables, roofline_for
 
 #: Default efficiency of the roofline model (fraction of peak FLOPS and bandwidth reached).
 DEFAULT_ROOFLINE_EFFICIENCY = 0.5
@@ -110,7 +110,7 @@ def load_instance(path: str | Path) -> Instance:
 
 @cache
 def instance_schema() -> dict[str, Any]:
-    return json.loads(resources.files("colgen").joinpath("schema/instance.schema.json").read_text())
+    return json.loads(resources.files("colgen").joinpath("model/schema/instance.schema.json").read_text())
 
 
 def _path(parts: Any) -> str:

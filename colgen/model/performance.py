@@ -23,7 +23,7 @@ import numpy as np
 from colgen.errors import InputError
 
 if TYPE_CHECKING:
-    from colgen.instance import Instance
+    from colgen.model.instance import Instance
 
 #: Relative slack when comparing memory need with capacity, so that a segment that fills a GPU
 #: exactly is not rejected by floating-point noise. Every solver and the verifier use it.

@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from colgen.backends import get_backend
-from colgen.configurations import decide, network_free
-from colgen.heuristics import greedy_at, greedy_placement, pool_placement
-from colgen.instance import Instance
-from colgen.interrupt import stop_requested
-from colgen.master import ClassSpace, Master, StarRow, class_space, star_row
-from colgen.pricing import PricingInput, price
+from colgen.bnp.configurations import decide, network_free
+from colgen.bnp.heuristics import greedy_at, greedy_placement, pool_placement
+from colgen.model.instance import Instance
+from colgen.stop import stop_requested
+from colgen.bnp.master import ClassSpace, Master, StarRow, class_space, star_row
+from colgen.bnp.pricing import PricingInput, price
 from colgen.result import Result, Stage, placement_throughput, relative_gap
 
 FEAS_EPS = 1e-6      # phase-1 objective at or below this is "feasible"

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from colgen.allocations import Allocations
+from colgen.space.allocations import Allocations
 from colgen.backends import MatrixModel
 from colgen.backends.highs import solve_here
-from colgen.master import ClassSpace, Pool
+from colgen.bnp.master import ClassSpace, Pool
 from colgen.result import Stage
 
 

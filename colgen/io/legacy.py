@@ -12,7 +12,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from colgen.catalogue import lookup
+from colgen.model.catalogue import lookup
 from colgen.errors import InputError
 
 #: Legacy parameter -> model field.

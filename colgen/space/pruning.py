@@ -33,13 +33,13 @@ from math import comb
 import numpy as np
 import scipy.sparse as sp
 
-from colgen.allocations import Allocations, enumerate_allocations, fitting_pairs, space_sizes
-from colgen.classes import GpuClasses, gpu_classes
+from colgen.space.allocations import Allocations, enumerate_allocations, fitting_pairs, space_sizes
+from colgen.space.classes import GpuClasses, gpu_classes
 from colgen.errors import InputError, ModelTooLargeError
-from colgen.heuristics import greedy_placement
-from colgen.instance import Instance
-from colgen.master import class_space
-from colgen.performance import Tables
+from colgen.bnp.heuristics import greedy_placement
+from colgen.model.instance import Instance
+from colgen.bnp.master import class_space
+from colgen.model.performance import Tables
 from colgen.result import Placement, placement_throughput
 
 
@@ -203,7 +203,7 @@ def prune(instance: Instance, rules: list[str], log: Callable[[str], None] | Non
 
 
 def smaller_k(instance: Instance) -> Instance:
-    from colgen.instance import instance_from_dict
+    from colgen.model.instance import instance_from_dict
 
     doc = dict(instance.spec)
     par = dict(doc["parallelism"])
@@ -219,7 +219,7 @@ def _hierarchical_segments(instance: Instance, alloc: Allocations) -> np.ndarray
     """Keep allocations on the segments of the same-type optimum, found by branch-and-price on
     single-type stages (the full ILP over the same-type allocations can take minutes on the
     larger instances; ``HIERARCHY_SECONDS`` caps the search, its best placement is used then)."""
-    from colgen.bnp import solve_bnp
+    from colgen.bnp.search import solve_bnp
 
     first = solve_bnp(instance, single_type=True, time_limit=HIERARCHY_SECONDS)
     segments = {(s.start_layer, s.end_layer) for s in first.placement}
@@ -236,8 +236,8 @@ def report(instance: Instance, rules: list[str], *, formulation: str = "compact"
            time_limit: float | None = None) -> list[dict]:
     """One row per rule, applied in order: allocations and consecutive pairs before and after, the
     size of the full ILP on what is left and, with ``solve``, its build/solve time and objective."""
-    from colgen.ilp import build, estimate, solve_ilp
-    from colgen.ilp import count_pairs as gpu_pairs
+    from colgen.ilp.model import build, estimate, solve_ilp
+    from colgen.ilp.model import count_pairs as gpu_pairs
 
     rows: list[dict] = []
     M = instance.num_layers

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from colgen.performance import Tables
+from colgen.model.performance import Tables
 from colgen.result import Stage
 
 

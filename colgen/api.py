@@ -6,13 +6,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from colgen.brute import solve_brute
+from colgen.check.brute import solve_brute
 from colgen.errors import ColgenError, InputError
-from colgen.instance import Instance
-from colgen.interrupt import catch_interrupts
-from colgen.pruning import RULES, parse_rules, smaller_k
+from colgen.model.instance import Instance
+from colgen.stop import catch_interrupts
+from colgen.space.pruning import RULES, parse_rules, smaller_k
 from colgen.result import Result
-from colgen.verify import verify
+from colgen.check.verify import verify
 
 METHODS = ("brute", "ilp", "bnp")
 
@@ -53,7 +53,7 @@ def solve(instance: Instance, method: str = "bnp", *, time_limit: float | None =
         if method == "brute":
             result = solve_brute(instance, time_limit=time_limit)
         elif method == "bnp":
-            from colgen.bnp import solve_bnp
+            from colgen.bnp.search import solve_bnp
 
             # dominance and bound are inherent in the threshold search (only allocations faster
             # than the target are ever priced), so they change nothing here.
@@ -61,7 +61,7 @@ def solve(instance: Instance, method: str = "bnp", *, time_limit: float | None =
             result = solve_bnp(restricted, time_limit=time_limit, gap=gap, backend=backend, log=log,
                                symmetry="symmetry" in rules, single_type="same-type" in rules, **options)
         else:
-            from colgen.ilp import solve_ilp
+            from colgen.ilp.model import solve_ilp
 
             result = solve_ilp(instance, formulation, backend=backend, time_limit=time_limit, gap=gap,
                                verbose=verbose, log=log, prune=rules, **options)

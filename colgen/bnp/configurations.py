@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from colgen.backends import MatrixModel
 from colgen.backends.highs import solve_here
-from colgen.master import ClassSpace
+from colgen.bnp.master import ClassSpace
 from colgen.result import Stage
 
 MAX_CONFIGURATIONS = 200_000

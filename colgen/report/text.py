@@ -6,9 +6,9 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from colgen.allocations import fitting_gpu_counts, space_sizes
-from colgen.instance import Instance
-from colgen.performance import gpu_throughput
+from colgen.space.allocations import fitting_gpu_counts, space_sizes
+from colgen.model.instance import Instance
+from colgen.model.performance import gpu_throughput
 from colgen.result import Result
 
 

@@ -33,14 +33,14 @@ from math import comb
 import numpy as np
 import scipy.sparse as sp
 
-from colgen.allocations import Allocations, enumerate_allocations, fitting_gpu_counts, fitting_pairs
+from colgen.space.allocations import Allocations, enumerate_allocations, fitting_gpu_counts, fitting_pairs
 from colgen.backends import MatrixModel, MipOutcome, get_backend
 from colgen.backends.highs import HighsBackend
-from colgen.bounds import fluid_upper_bound
-from colgen.classes import GpuClasses, gpu_classes
+from colgen.space.bounds import fluid_upper_bound
+from colgen.space.classes import GpuClasses, gpu_classes
 from colgen.errors import InputError, ModelTooLargeError
-from colgen.instance import Instance
-from colgen.performance import Tables
+from colgen.model.instance import Instance
+from colgen.model.performance import Tables
 from colgen.result import Result, placement_throughput
 
 FORMULATIONS = ("seed", "tight", "compact")
@@ -443,7 +443,7 @@ def solve_ilp(instance: Instance, formulation: str = "compact", *, backend: str 
     """Build and solve the full ILP over the allocations the ``prune`` rules leave (colgen/pruning.py;
     none: every memory-feasible allocation). A model that would not fit in memory raises
     :class:`ModelTooLargeError` with the size estimate."""
-    from colgen.pruning import prune as apply_rules
+    from colgen.space.pruning import prune as apply_rules
 
     say = log or (lambda _m: None)
     t0 = time.perf_counter()

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from colgen.instance import Instance
-from colgen.performance import MEMORY_RTOL
+from colgen.model.instance import Instance
+from colgen.model.performance import MEMORY_RTOL
 from colgen.result import Result
 
 #: Relative tolerance for comparing a claimed throughput with the recomputed one.

@@ -11,19 +11,19 @@ import json
 import sys
 from collections.abc import Sequence
 
-from colgen import pruning
+from colgen.space import pruning
 from colgen.backends import BACKENDS
 from colgen.backends.highs import HighsBackend
 from colgen.errors import BackendError, ColgenError, InputError, ModelTooLargeError
-from colgen.generator import NETWORKS, random_instance
-from colgen.ilp import FORMULATIONS, available_memory_bytes, build, estimate
-from colgen.instance import instance_from_dict, load_instance
-from colgen.jsonio import read_json, write_json_atomic
-from colgen.legacy import import_legacy
-from colgen.report import describe_instance, describe_pruning, describe_result
+from colgen.io.generator import NETWORKS, random_instance
+from colgen.ilp.model import FORMULATIONS, available_memory_bytes, build, estimate
+from colgen.model.instance import instance_from_dict, load_instance
+from colgen.io.jsonio import read_json, write_json_atomic
+from colgen.io.legacy import import_legacy
+from colgen.report.text import describe_instance, describe_pruning, describe_result
 from colgen.result import result_from_dict
-from colgen.solve import METHODS, VerificationError, solve
-from colgen.verify import verify
+from colgen.api import METHODS, VerificationError, solve
+from colgen.check.verify import verify
 
 
 def _positive(text: str) -> float:

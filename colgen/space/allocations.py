@@ -16,8 +16,8 @@ from math import comb
 import numpy as np
 import scipy.sparse as sp
 
-from colgen.classes import GpuClasses, singleton_classes
-from colgen.performance import Tables
+from colgen.space.classes import GpuClasses, singleton_classes
+from colgen.model.performance import Tables
 from colgen.result import Stage
 
 

@@ -30,9 +30,9 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from colgen.backends import IncrementalLP
-from colgen.bounds import fluid_upper_bound
-from colgen.classes import GpuClasses, gpu_classes, singleton_classes
-from colgen.performance import Tables
+from colgen.space.bounds import fluid_upper_bound
+from colgen.space.classes import GpuClasses, gpu_classes, singleton_classes
+from colgen.model.performance import Tables
 
 INF = np.inf
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from itertools import combinations
 
-from colgen.instance import Instance
+from colgen.model.instance import Instance
 from colgen.result import Result, Stage
 
 
