@@ -1,71 +1,97 @@
-"""One entry point for every method; every placement is checked by the verifier before it leaves."""
+"""One entry point for every method; every placement is checked by the verifier before it leaves.
+
+:func:`solve` takes the options common to all methods (time limit, gap, backend, log) as keywords
+and the method's own options as an options object (:class:`BnpOptions`, :class:`IlpOptions`,
+:class:`BruteOptions`) or as keywords naming its fields; an option the method does not have is an
+:class:`~colgen.errors.InputError` naming it.
+"""
 
 from __future__ import annotations
 
-import time
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from colgen.check.brute import solve_brute
-from colgen.errors import ColgenError, InputError
-from colgen.model.instance import Instance
-from colgen.stop import catch_interrupts
-from colgen.space.pruning import RULES, parse_rules, smaller_k
-from colgen.result import Result
+from colgen.backends import check_backend_name
+from colgen.bnp.options import BnpOptions
+from colgen.bnp.search import solve_bnp
+from colgen.check.brute import BruteOptions, solve_brute
 from colgen.check.verify import verify
+from colgen.choices import METHODS
+from colgen.errors import ColgenError, InputError
+from colgen.ilp.solver import IlpOptions, solve_ilp
+from colgen.model.instance import Instance
+from colgen.progress import Log, as_log
+from colgen.result import Result
+from colgen.space.pruning import RULES, parse_rules
+from colgen.stop import Stop, catch_signals
 
-METHODS = ("brute", "ilp", "bnp")
+Options = BnpOptions | IlpOptions | BruteOptions
+OPTIONS: dict[str, type] = {"bnp": BnpOptions, "ilp": IlpOptions, "brute": BruteOptions}
 
 
 class VerificationError(ColgenError):
     """A solver returned a placement the independent verifier rejects: a bug in colgen."""
 
 
-def solve(instance: Instance, method: str = "bnp", *, time_limit: float | None = None, gap: float = 0.0,
-          backend: str = "auto", formulation: str = "compact", verbose: bool = False,
-          prune: str | list[str] | None = None, log: Callable[[str], None] | None = None,
-          **options: Any) -> Result:
-    """Solve ``instance`` with ``method`` and return a verified :class:`Result`.
-
-    A time limit or Ctrl-C ends the search early with the best placement and bound found so far.
-    ``prune`` (colgen/pruning.py): ``none``, ``safe`` or rule names; default ``safe`` for bnp and
-    ``none`` for the full ILP. With a heuristic rule the status is ``heuristic`` and the bound of
-    the restricted problem is reported as ``statistics["restricted_bound"]`` only (and how its
-    search ended as ``statistics["restricted_status"]``).
-    """
+def method_options(method: str, options: Options | None = None, **fields: Any) -> Options:
+    """The options object of ``method``: ``options`` (or its defaults) updated with ``fields``."""
     if method not in METHODS:
         raise InputError("method", f"unknown method '{method}'", f"use one of {', '.join(METHODS)}")
+    kind = OPTIONS[method]
+    if options is not None and not isinstance(options, kind):
+        raise InputError("options", f"{type(options).__name__} given for method '{method}'",
+                         f"pass {kind.__name__}(...)")
+    known = {f.name for f in dataclasses.fields(kind)}
+    for name in fields:
+        if name not in known:
+            owners = [m for m, k in OPTIONS.items() if name in {f.name for f in dataclasses.fields(k)}]
+            where = f" (an option of {', '.join(owners)})" if owners else ""
+            raise InputError(name, f"is not an option of method '{method}'{where}",
+                             f"options of {method}: {', '.join(sorted(known)) or 'none'}")
+    try:
+        return dataclasses.replace(options or kind(), **fields)
+    except ValueError as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError("options", str(exc)) from None
+
+
+def solve(instance: Instance, method: str = "bnp", *, time_limit: float | None = None, gap: float = 0.0,
+          backend: str = "auto", log: Log | Callable[[str], None] | None = None,
+          options: Options | None = None, **fields: Any) -> Result:
+    """Solve ``instance`` with ``method`` and return a verified :class:`Result`.
+
+    ``time_limit`` (seconds) holds for the whole run; it, Ctrl-C and SIGTERM end the search early
+    with the best placement and bound found so far. With a heuristic pruning rule the status is
+    ``heuristic`` and the bound of the restricted problem is reported as
+    ``statistics["restricted_bound"]`` only (how its search ended as ``statistics["restricted_status"]``).
+
+    >>> from colgen import load_instance, solve
+    >>> r = solve(load_instance("instances/seed-tiny.json"), "bnp", time_limit=60)
+    >>> r.status, r.gap
+    ('optimal', 0.0)
+    """
+    stop = Stop(time_limit)
+    opts = method_options(method, options, **fields)
     if time_limit is not None and not time_limit > 0:
         raise InputError("time_limit", f"{time_limit} is not a positive number of seconds")
     if not 0 <= gap < 1:
         raise InputError("gap", f"{gap} is not a relative gap in [0, 1)")
-    if isinstance(prune, str) or prune is None:
-        rules = parse_rules(prune if prune is not None else ("safe" if method == "bnp" else "none"))
-    else:
-        rules = parse_rules(",".join(prune) or "none")
-    if method == "brute" and rules:
-        raise InputError("--prune", "brute force enumerates everything", "use --prune none with brute")
+    check_backend_name(backend)
+    rules = parse_rules(getattr(opts, "prune", "none"))
     if method == "bnp" and "hierarchical" in rules:
-        raise InputError("--prune", "the hierarchical rule applies to the full ILP only",
-                         "use it with --method ilp")
-    t0 = time.perf_counter()
-    with catch_interrupts():
+        raise InputError("--prune", "the hierarchical rule applies to the full ILP only", "use it with --method ilp")
+    say = as_log(log)
+    with catch_signals():
         if method == "brute":
-            result = solve_brute(instance, time_limit=time_limit)
+            result = solve_brute(instance, opts, stop=stop, log=say)
         elif method == "bnp":
-            from colgen.bnp.search import solve_bnp
-
-            # dominance and bound are inherent in the threshold search (only allocations faster
-            # than the target are ever priced), so they change nothing here.
-            restricted = smaller_k(instance) if "smaller-k" in rules else instance
-            result = solve_bnp(restricted, time_limit=time_limit, gap=gap, backend=backend, log=log,
-                               symmetry="symmetry" in rules, single_type="same-type" in rules, **options)
+            result = solve_bnp(instance, opts, stop=stop, gap=gap, backend=backend, log=say)
         else:
-            from colgen.ilp.model import solve_ilp
-
-            result = solve_ilp(instance, formulation, backend=backend, time_limit=time_limit, gap=gap,
-                               verbose=verbose, log=log, prune=rules, **options)
-    result.timings["total"] = time.perf_counter() - t0
+            segments = same_type_segments(instance, stop, backend) if "hierarchical" in rules else None
+            result = solve_ilp(instance, opts, stop=stop, gap=gap, backend=backend, log=say, segments=segments)
+    result.timings["total"] = stop.elapsed()
     result.statistics["prune"] = rules
     if any(not RULES[r].safe for r in rules) and result.placement:
         result.statistics["restricted_bound"] = result.bound
@@ -73,6 +99,13 @@ def solve(instance: Instance, method: str = "bnp", *, time_limit: float | None =
         result.status, result.bound = "heuristic", None
     check(instance, result)
     return result
+
+
+def same_type_segments(instance: Instance, stop: Stop, backend: str = "auto") -> set[tuple[int, int]]:
+    """The segments of the same-type optimum (branch-and-price on single-type stages): what the
+    hierarchical rule keeps before the full ILP chooses GPU sets again on exactly those segments."""
+    first = solve_bnp(instance, BnpOptions(prune="symmetry,same-type"), stop=stop, backend=backend)
+    return {(s.start_layer, s.end_layer) for s in first.placement}
 
 
 def check(instance: Instance, result: Result) -> None:

@@ -16,9 +16,6 @@ from typing import Any
 from colgen.errors import InputError
 from colgen.model.instance import Instance
 
-#: Status names, as in HiGHS/Gurobi: ``optimal`` means proven within the requested gap.
-STATUSES = ("optimal", "time_limit", "interrupted", "infeasible", "heuristic")
-
 
 @dataclass(frozen=True)
 class Stage:

@@ -1,42 +1,91 @@
-"""Ctrl-C as a request to stop: solvers poll :func:`stop_requested` and return what they have.
+"""When to stop: one object for a whole run, handed down to every loop, LP, MIP and enumeration.
 
-Inside :func:`catch_interrupts` the first Ctrl-C only sets a flag; a second one raises
-``KeyboardInterrupt`` as usual, so a stuck run can still be killed.
+A :class:`Stop` holds the run's deadline and sees interrupts (Ctrl-C, SIGTERM). Solvers call
+:meth:`Stop.check` between units of work (it raises :class:`Stopped`), give LP/MIP engines
+:meth:`Stop.remaining` as their time limit, and let engine callbacks ask :meth:`Stop.reason`.
+Inside the limit, work is scheduled by deterministic budgets (nodes, iterations), so that a result
+depends on the machine's load only through the deadline itself.
+
+Inside :func:`catch_signals` the first SIGINT or SIGTERM only sets a flag, so the solver returns
+its best placement and bound; a second one ends the process at once.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_stop = threading.Event()
+_interrupt = threading.Event()
+
+TIME_LIMIT = "time_limit"
+INTERRUPTED = "interrupted"
 
 
-def stop_requested() -> bool:
-    return _stop.is_set()
+class Stopped(Exception):
+    """Raised by :meth:`Stop.check`: unwind to the caller that holds the best placement."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
-def request_stop() -> None:
-    _stop.set()
+class Stop:
+    """The stopping rule of one run: an optional deadline plus the process's interrupt flag."""
+
+    def __init__(self, time_limit: float | None = None, *, start: float | None = None):
+        self.start = time.perf_counter() if start is None else start
+        self.time_limit = time_limit
+        self.deadline = None if time_limit is None else self.start + time_limit
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (never negative), None without a deadline."""
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - time.perf_counter())
+
+    def reason(self) -> str | None:
+        """Why the run must stop now (``interrupted`` or ``time_limit``), None to go on."""
+        if _interrupt.is_set():
+            return INTERRUPTED
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
+            return TIME_LIMIT
+        return None
+
+    def check(self) -> None:
+        """Raise :class:`Stopped` when the run must stop."""
+        why = self.reason()
+        if why is not None:
+            raise Stopped(why)
+
+
+def interrupted() -> bool:
+    return _interrupt.is_set()
 
 
 @contextmanager
-def catch_interrupts() -> Iterator[None]:
-    """Turn the first SIGINT into a stop request (main thread only; elsewhere a no-op)."""
-    _stop.clear()
+def catch_signals() -> Iterator[None]:
+    """Turn the first SIGINT or SIGTERM into a stop request (main thread only, else a no-op)."""
+    _interrupt.clear()
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, frame: object) -> None:
-        if _stop.is_set():
-            raise KeyboardInterrupt
-        _stop.set()
+        if _interrupt.is_set():          # the second signal: stop at once
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            raise SystemExit(128 + signum)
+        _interrupt.set()
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for s, h in previous.items():
+            signal.signal(s, h)

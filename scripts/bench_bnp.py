@@ -17,10 +17,10 @@ from pathlib import Path
 
 from benchlib import ROOT, SHIPPED, generated, shipped, startup_seconds, write_results
 
-from colgen.bnp.search import solve_bnp
-from colgen.errors import ModelTooLargeError
-from colgen.ilp.model import FORMULATIONS, solve_ilp
+from colgen import solve
 from colgen.check.verify import verify
+from colgen.choices import FORMULATIONS
+from colgen.errors import ModelTooLargeError
 
 #: Targets of the branch-and-price issue: (instance, seconds to proven optimum or None, gap).
 TARGETS = {"seed-demo": (1.0, 0.0), "mixed-80x65": (5.0, 0.0), "legacy-medium": (5.0, 0.0),
@@ -52,10 +52,10 @@ def main() -> None:
     ap.add_argument("--ilp-formulations", default=",".join(FORMULATIONS))
     args = ap.parse_args()
     formulations = [f for f in args.ilp_formulations.split(",") if f]
-    solve_bnp(shipped("seed-tiny"))                  # warm-up: numba compiles or loads its cache
+    solve(shipped("seed-tiny"), "bnp")                  # warm-up: numba compiles or loads its cache
     rows = []
     for inst in suite():
-        r = solve_bnp(inst, time_limit=args.time_limit)
+        r = solve(inst, "bnp", backend="highs", time_limit=args.time_limit)
         assert not r.placement or verify(inst, r).ok
         st = r.statistics
         row = {"instance": inst.name, "layers": inst.num_layers, "gpus": inst.num_gpus,
@@ -68,7 +68,7 @@ def main() -> None:
         for f in formulations:
             t0 = time.perf_counter()
             try:
-                ilp = solve_ilp(inst, f, backend="highs", time_limit=args.time_limit)
+                ilp = solve(inst, "ilp", formulation=f, backend="highs", time_limit=args.time_limit)
             except ModelTooLargeError:
                 row[f"ilp_{f}"] = "refused"
                 continue

@@ -16,9 +16,12 @@ from pathlib import Path
 
 from benchlib import ROOT, SHIPPED, generated, shipped, write_results
 
-from colgen.bnp.search import solve_bnp
+from colgen import solve
+from colgen.choices import FORMULATIONS
 from colgen.errors import ModelTooLargeError
-from colgen.ilp.model import FORMULATIONS, estimate, lp_relaxation_bound, solve_ilp
+from colgen.ilp.size import estimate
+from colgen.ilp.solver import lp_relaxation_bound
+from colgen.stop import Stop
 
 RANDOM = [(4, 4, 2), (6, 6, 2), (8, 8, 2), (8, 8, 3), (10, 10, 3), (12, 12, 3), (14, 16, 3), (16, 20, 3)]
 
@@ -38,7 +41,7 @@ def main() -> None:
     args = ap.parse_args()
     rows = []
     for inst in suite():
-        optimum = solve_bnp(inst, time_limit=args.time_limit).objective
+        optimum = solve(inst, "bnp", backend="highs", time_limit=args.time_limit).objective
         for f in FORMULATIONS:
             est = estimate(inst, f)
             row = {"instance": inst.name, "formulation": f, "allocations": est.allocations,
@@ -46,7 +49,7 @@ def main() -> None:
                    "estimated_gb": est.memory_bytes / 1e9, "optimum": optimum}
             t0 = time.perf_counter()
             try:
-                r = solve_ilp(inst, f, backend="highs", time_limit=args.time_limit)
+                r = solve(inst, "ilp", formulation=f, backend="highs", time_limit=args.time_limit)
             except ModelTooLargeError:
                 row.update(status="refused (memory guard)")
                 rows.append(row)
@@ -57,7 +60,7 @@ def main() -> None:
                        build_s=r.timings["build"], solve_s=r.timings["solve"],
                        wall_s=time.perf_counter() - t0,
                        status=r.status, objective=r.objective, bound=r.bound, nodes=st["nodes"])
-            lp = lp_relaxation_bound(inst, f, time_limit=args.time_limit)
+            lp = lp_relaxation_bound(inst, f, stop=Stop(args.time_limit))
             row["lp_bound"] = lp
             if lp is not None and optimum:
                 row["lp_gap"] = lp / optimum - 1

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from colgen.io.generator import random_instance
+from colgen.jsonio import write_json_atomic, write_text_atomic
 from colgen.model.instance import Instance, instance_from_dict, load_instance
-from colgen.io.jsonio import write_json_atomic, write_text_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ("seed-tiny", "legacy-tiny", "legacy-small", "seed-demo", "legacy-medium", "mixed-80x65",

@@ -19,11 +19,13 @@ from pathlib import Path
 from bench_bnp import suite
 from benchlib import ROOT, write_results
 
+from colgen import solve
 from colgen.backends.highs import HighsBackend
-from colgen.bnp.search import solve_bnp, threshold_lp_bound
+from colgen.bnp.search import threshold_lp_bound
 from colgen.ilp.model import build
-from colgen.bnp.master import class_space
+from colgen.space.class_space import class_space
 from colgen.space.pruning import prune
+from colgen.stop import Stop
 
 
 def max_t_lp_bound(inst, time_limit: float) -> float | None:
@@ -33,7 +35,7 @@ def max_t_lp_bound(inst, time_limit: float) -> float | None:
         return None                       # too many class-count columns to write down
     space = prune(inst, ["symmetry"])
     model = build(space.instance, "compact", space.alloc)
-    out = HighsBackend().solve(model.model, time_limit=time_limit, relax=True)
+    out = HighsBackend().solve(model.model, stop=Stop(time_limit), relax=True)
     return None if out.objective is None or out.status != "optimal" else out.objective * model.scale
 
 
@@ -44,13 +46,13 @@ def main() -> None:
     args = ap.parse_args()
     rows = []
     for inst in suite():
-        opt = solve_bnp(inst, time_limit=args.time_limit)
+        opt = solve(inst, "bnp", backend="highs", time_limit=args.time_limit)
         row = {"instance": inst.name, "optimum": opt.objective if opt.status == "optimal" else None}
         t0 = time.perf_counter()
         row["a_bound"] = max_t_lp_bound(inst, args.time_limit)
         row["a_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        row["b_bound"] = threshold_lp_bound(inst, args.time_limit)
+        row["b_bound"] = threshold_lp_bound(inst, Stop(args.time_limit))
         row["b_s"] = time.perf_counter() - t0
         for k in ("a", "b"):
             if row[f"{k}_bound"] and row["optimum"]:

@@ -12,10 +12,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from colgen.io.legacy import import_legacy
+from colgen.jsonio import write_json_atomic
 from colgen.model.catalogue import lookup
 from colgen.model.instance import instance_from_dict
-from colgen.io.jsonio import write_json_atomic
-from colgen.io.legacy import import_legacy
 from colgen.model.performance import roofline_for
 
 OUT = Path(__file__).resolve().parent.parent / "instances"

@@ -20,10 +20,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from benchlib import ROOT, generated, shipped, write_results
 
-from colgen.bnp.search import solve_bnp
+from colgen.api import same_type_segments, solve
 from colgen.errors import ModelTooLargeError
 from colgen.space.pruning import RULES, count_pairs_of, prune
-from colgen.api import solve
+from colgen.stop import Stop
 
 RULE_SETS = {
     "none": [],
@@ -53,10 +53,10 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "pruning"))
     args = ap.parse_args()
-    solve_bnp(shipped("seed-tiny"))                  # warm-up: numba compiles or loads its cache
+    solve(shipped("seed-tiny"), "bnp")                  # warm-up: numba compiles or loads its cache
     rows = []
     for inst in suite():
-        exact = solve_bnp(inst, time_limit=args.time_limit)
+        exact = solve(inst, "bnp", backend="highs", time_limit=args.time_limit)
         optimum = exact.objective if exact.status == "optimal" else None
         by_setting: dict[tuple[str, ...], dict] = {}
         for label, rules in RULE_SETS.items():
@@ -64,7 +64,8 @@ def main() -> None:
                    "optimum": optimum}
             row.update(bnp_run(inst, rules, args.time_limit, by_setting))
             try:
-                space = prune(inst, rules)
+                segments = same_type_segments(inst, Stop(args.time_limit)) if "hierarchical" in rules else None
+                space = prune(inst, rules, segments=segments)
             except ModelTooLargeError as exc:
                 row.update(status="not enumerable", note=str(exc).split(";")[0])
                 rows.append(row)

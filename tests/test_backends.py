@@ -82,7 +82,7 @@ def test_cli_backend_gurobi_too_large_is_refused_without_traceback(capsys):
         pytest.skip("an unrestricted Gurobi license is installed")
     code = main(["solve", str(INSTANCES / "legacy-small.json"), "--method", "ilp", "--backend", "gurobi"])
     err = capsys.readouterr().err
-    assert code == 1 and "size-limited" in err and "Traceback" not in err
+    assert code == 5 and "size-limited" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("backend", ["highs", pytest.param("gurobi", marks=needs_gurobi)])

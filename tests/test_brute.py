@@ -4,9 +4,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from colgen.check.brute import solve_brute
+from colgen.check.verify import verify
 from colgen.model.instance import instance_from_dict
 from colgen.result import Result, Stage, placement_throughput
-from colgen.check.verify import verify
 from tests.conftest import random_placements, tiny_instances
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from colgen.errors import InputError
-from colgen.model.instance import instance_from_dict
 from colgen.io.legacy import import_legacy
+from colgen.model.instance import instance_from_dict
 from tests.conftest import INSTANCES
 
 LEGACY = INSTANCES / "legacy"     # the legacy CSV configurations, shipped with the instances

@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from colgen.api import solve
 from colgen.check.brute import solve_brute
+from colgen.check.verify import verify
 from colgen.cli.main import main
 from colgen.errors import InputError
 from colgen.space.pruning import RULES, SAFE, parse_rules, prune
-from colgen.api import solve
-from colgen.check.verify import verify
 from tests.conftest import INSTANCES, tiny_instances
 
 SAFE_SETS = [["symmetry"], ["dominance"], ["bound"], ["symmetry", "dominance"], ["symmetry", "bound"],

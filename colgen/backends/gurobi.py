@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from colgen.backends import Backend, IncrementalLP, MatrixModel, MipOutcome
+from colgen.backends.base import Backend, IncrementalLP, MatrixModel, MipOutcome, Progress
 from colgen.errors import BackendError
+from colgen.stop import Stop
 
 SIZE_LIMIT_ERRNO = 10010
 _PROBE_SIZE = 2001
@@ -70,7 +71,7 @@ def _size_error(exc: Exception) -> BackendError:
                         "use --backend highs")
 
 
-_STATUS = {2: "optimal", 3: "infeasible", 4: "infeasible", 5: "unbounded", 9: "time_limit",
+_STATUS = {2: "optimal", 3: "infeasible", 4: "infeasible", 5: "unbounded", 8: "node_limit", 9: "time_limit",
            11: "interrupted", 15: "optimal"}
 
 
@@ -90,10 +91,12 @@ class GurobiBackend(Backend):
             return f"its license is size-limited to {limit} variables and constraints"
         return None
 
-    def solve(self, model: MatrixModel, *, time_limit: float | None = None, gap: float = 0.0,
-              verbose: bool = False, relax: bool = False) -> MipOutcome:
+    def solve(self, model: MatrixModel, *, stop: Stop | None = None, node_limit: int | None = None,
+              gap: float = 0.0, verbose: bool = False, relax: bool = False,
+              progress: Progress | None = None) -> MipOutcome:
         gp = _gurobipy()
         t0 = time.perf_counter()
+        stop = stop or Stop()
         env = _env(verbose)
         m = gp.Model(env=env)
         try:
@@ -107,22 +110,38 @@ class GurobiBackend(Backend):
                 if rows.any():
                     m.addMConstr(A[rows], x, sense, rhs[rows])
             m.ModelSense = gp.GRB.MAXIMIZE if model.maximize else gp.GRB.MINIMIZE
-            if time_limit is not None:
-                m.Params.TimeLimit = float(time_limit)
+            remaining = stop.remaining()
+            if remaining is not None:
+                m.Params.TimeLimit = max(remaining, 1e-3)
+            if node_limit is not None:
+                m.Params.NodeLimit = float(node_limit)
             m.Params.MIPGap = float(gap)
+            where = gp.GRB.Callback
+
+            def callback(model_: Any, at: int) -> None:
+                if stop.reason() is not None:
+                    model_.terminate()
+                if progress is not None and at == where.MIP:
+                    best, bound = model_.cbGet(where.MIP_OBJBST), model_.cbGet(where.MIP_OBJBND)
+                    progress(best if abs(best) < gp.GRB.INFINITY else None,
+                             bound if abs(bound) < gp.GRB.INFINITY else None)
+
             try:
-                m.optimize()
+                m.optimize(callback)
             except gp.GurobiError as exc:
                 if exc.errno == SIZE_LIMIT_ERRNO:
                     raise _size_error(exc) from None
                 raise BackendError(f"Gurobi failed: {exc}") from None
             status = _STATUS.get(m.Status, "error")
+            if status == "interrupted" and stop.reason() is not None:
+                status = stop.reason()
             has_x = m.SolCount > 0
             objective = float(m.ObjVal) if has_x else None
             if relax or not model.integer.any():
                 bound = objective if status == "optimal" else None
             else:
-                bound = float(m.ObjBound) if status in ("optimal", "time_limit", "interrupted") else None
+                bound = (float(m.ObjBound) if status in ("optimal", "time_limit", "interrupted", "node_limit")
+                         else None)
             return MipOutcome(status=status, x=np.asarray(x.X) if has_x else None, objective=objective,
                               bound=bound, nodes=int(getattr(m, "NodeCount", 0) or 0),
                               seconds=time.perf_counter() - t0,
@@ -196,9 +215,10 @@ class GurobiLP(IncrementalLP):
         self.m.setAttr("LB", vars_, list(map(float, lower)))
         self.m.setAttr("UB", vars_, list(map(float, upper)))
 
-    def solve(self, time_limit: float | None = None) -> str:
+    def solve(self, stop: Stop | None = None) -> str:
         gp = self._gp
-        self.m.Params.TimeLimit = float(time_limit) if time_limit else gp.GRB.INFINITY
+        remaining = None if stop is None else stop.remaining()
+        self.m.Params.TimeLimit = gp.GRB.INFINITY if remaining is None else max(remaining, 1e-3)
         try:
             self.m.optimize()
         except gp.GurobiError as exc:

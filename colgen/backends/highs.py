@@ -22,8 +22,8 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from colgen.backends import Backend, IncrementalLP, MatrixModel, MipOutcome
-from colgen.stop import stop_requested
+from colgen.backends.base import Backend, IncrementalLP, MatrixModel, MipOutcome, Progress
+from colgen.stop import Stop, interrupted
 
 #: Models with more nonzeros than this are solved in a child process with a hard time limit.
 ISOLATE_NNZ = 200_000
@@ -36,6 +36,7 @@ _STATUS = {
     highspy.HighsModelStatus.kUnbounded: "unbounded",
     highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
     highspy.HighsModelStatus.kObjectiveBound: "optimal",
+    highspy.HighsModelStatus.kSolutionLimit: "node_limit",
 }
 _banner_done = False
 
@@ -84,39 +85,52 @@ def _pass_model(h: highspy.Highs, model: MatrixModel, relax: bool) -> None:
             h.passRowName(i, name)
 
 
-def solve_here(model: MatrixModel, *, time_limit: float | None, gap: float, verbose: bool, relax: bool,
-               report: Any = None) -> MipOutcome:
-    """Solve in this process. ``report(kind, value, x)`` (optional) receives every improving
-    solution and, at most once a second, the dual bound."""
+def solve_here(model: MatrixModel, *, stop: Stop | None = None, node_limit: int | None = None,
+               gap: float = 0.0, verbose: bool = False, relax: bool = False,
+               progress: Progress | None = None, report: Any = None) -> MipOutcome:
+    """Solve in this process. ``progress(incumbent, bound)`` hears of every improving solution and,
+    at most once a second, the dual bound; ``report(kind, value, x)`` (the child process's channel)
+    also receives the solutions themselves."""
     t0 = time.perf_counter()
+    stop = stop or Stop()
     h = new_highs(verbose)
     _pass_model(h, model, relax)
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
+    remaining = stop.remaining()
+    if remaining is not None:
+        h.setOptionValue("time_limit", max(remaining, 1e-3))
+    if node_limit is not None:
+        h.setOptionValue("mip_max_nodes", int(node_limit))
     h.setOptionValue("mip_rel_gap", float(gap))
-    deadline = None if time_limit is None else t0 + time_limit + 1.0
     last_bound = [0.0]
 
     def interrupt(e: Any) -> None:
         # Always write the flag: HiGHS keeps it set across calls (#1761).
-        late = deadline is not None and time.perf_counter() > deadline
-        e.interrupt(bool(stop_requested() or late))
-        if report is not None and time.perf_counter() - last_bound[0] > 1.0:
+        e.interrupt(stop.reason() is not None)
+        if time.perf_counter() - last_bound[0] > 1.0:
             last_bound[0] = time.perf_counter()
-            report("bound", float(e.data_out.mip_dual_bound), None)
+            bound = float(e.data_out.mip_dual_bound)
+            if report is not None:
+                report("bound", bound, None)
+            if progress is not None and np.isfinite(bound):
+                progress(None, bound)
 
     def improving(e: Any) -> None:
         d = e.data_out
-        report("incumbent", float(d.objective_function_value), np.asarray(d.mip_solution))
-        report("bound", float(d.mip_dual_bound), None)
+        value, bound = float(d.objective_function_value), float(d.mip_dual_bound)
+        if report is not None:
+            report("incumbent", value, np.asarray(d.mip_solution))
+            report("bound", bound, None)
+        if progress is not None:
+            progress(value, bound if np.isfinite(bound) else None)
 
     h.cbMipInterrupt += interrupt
     h.cbSimplexInterrupt += interrupt
     h.cbIpmInterrupt += interrupt
-    if report is not None:
-        h.cbMipImprovingSolution += improving
+    h.cbMipImprovingSolution += improving
     h.run()
     status = _STATUS.get(h.getModelStatus(), "error")
+    if status == "interrupted" and stop.reason() is not None:
+        status = stop.reason()
     message = "" if status != "error" else h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
     sol = h.getSolution()
@@ -135,34 +149,63 @@ def solve_here(model: MatrixModel, *, time_limit: float | None, gap: float, verb
                       message=message)
 
 
+def _die_with_parent(parent: int) -> None:
+    """Make sure this child never outlives its parent, whatever kills the parent: the kernel sends
+    SIGKILL when the parent dies (Linux), and a watchdog thread checks the parent's pid elsewhere."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)          # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:                           # the parent died before prctl
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _worker_main() -> None:
-    """Entry point of the child process: ``python -m colgen.backends.highs FD``. Reads the model
-    (pickled) on stdin and writes pickled messages to file descriptor FD."""
+    """Entry point of the child process: ``python -m colgen.backends.highs FD PARENT``. Reads the
+    model (pickled) on stdin and writes pickled messages to file descriptor FD."""
+    _die_with_parent(int(sys.argv[2]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     out = os.fdopen(int(sys.argv[1]), "wb")
 
     def send(kind: str, value: Any, x: Any) -> None:
-        pickle.dump((kind, value, x), out)
-        out.flush()
+        try:
+            pickle.dump((kind, value, x), out)
+            out.flush()
+        except BrokenPipeError:                   # the parent is gone or stopped listening
+            os._exit(1)
 
-    model, time_limit, gap, verbose, relax = pickle.load(sys.stdin.buffer)
+    model, time_limit, node_limit, gap, verbose, relax = pickle.load(sys.stdin.buffer)
     try:
-        result = solve_here(model, time_limit=time_limit, gap=gap, verbose=verbose, relax=relax, report=send)
+        result = solve_here(model, stop=Stop(time_limit), node_limit=node_limit, gap=gap, verbose=verbose,
+                            relax=relax, report=send)
     except Exception as exc:  # report, never hang the parent
         result = MipOutcome("error", None, None, None, message=repr(exc))
     send("done", result, None)
     out.close()
 
 
-def solve_isolated(model: MatrixModel, *, time_limit: float | None, gap: float, verbose: bool,
-                   relax: bool) -> MipOutcome:
-    """Solve in a child process killed at ``time_limit`` plus a small grace period.
+def solve_isolated(model: MatrixModel, *, stop: Stop | None = None, node_limit: int | None = None,
+                   gap: float = 0.0, verbose: bool = False, relax: bool = False,
+                   progress: Progress | None = None) -> MipOutcome:
+    """Solve in a child process killed at the deadline plus a small grace period.
 
     The child is a fresh interpreter (``python -m``), so scripts calling colgen need no
-    ``if __name__ == "__main__"`` guard; it runs in its own session, so Ctrl-C reaches only us."""
+    ``if __name__ == "__main__"`` guard; it runs in its own session, so Ctrl-C reaches only us, and
+    it dies with us (see :func:`_die_with_parent`)."""
     t0 = time.perf_counter()
+    stop = stop or Stop()
     read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen([sys.executable, "-m", "colgen.backends.highs", str(write_fd)],
+    proc = subprocess.Popen([sys.executable, "-m", "colgen.backends.highs", str(write_fd), str(os.getpid())],
                             stdin=subprocess.PIPE, pass_fds=(write_fd,), start_new_session=True)
     os.close(write_fd)
     messages: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
@@ -172,18 +215,19 @@ def solve_isolated(model: MatrixModel, *, time_limit: float | None, gap: float, 
             while True:
                 try:
                     messages.put(pickle.load(f))
-                except (EOFError, pickle.UnpicklingError):
+                except Exception:                 # EOF, a torn message: the child is gone
                     messages.put(("eof", None, None))
                     return
 
     threading.Thread(target=reader, daemon=True).start()
-    grace = 0.0 if time_limit is None else min(3.0, max(0.5, 0.02 * time_limit))
+    time_limit = stop.remaining()
+    grace = 0.0 if time_limit is None else min(1.0, max(0.25, 0.02 * time_limit))
     hard = None if time_limit is None else t0 + time_limit + grace
     best = MipOutcome("time_limit", None, None, None)
     stopped = None
     try:
         try:
-            pickle.dump((model, time_limit, gap, verbose, relax), proc.stdin)
+            pickle.dump((model, time_limit, node_limit, gap, verbose, relax), proc.stdin)
             proc.stdin.close()
         except BrokenPipeError:
             stopped = "error"
@@ -191,7 +235,7 @@ def solve_isolated(model: MatrixModel, *, time_limit: float | None, gap: float, 
             try:
                 kind, value, x = messages.get(timeout=0.05)
             except queue.Empty:
-                if stop_requested():
+                if stop.reason() == "interrupted":
                     stopped = "interrupted"
                 elif hard is not None and time.perf_counter() > hard:
                     stopped = "time_limit"
@@ -208,6 +252,8 @@ def solve_isolated(model: MatrixModel, *, time_limit: float | None, gap: float, 
                 best.x, best.objective = x, value
             elif kind == "bound" and np.isfinite(value):
                 best.bound = value
+            if progress is not None and kind in ("incumbent", "bound"):
+                progress(best.objective, best.bound)
     except KeyboardInterrupt:
         stopped = "interrupted"
     finally:
@@ -231,11 +277,13 @@ class HighsBackend(Backend):
     def __init__(self, isolate: bool | None = None):
         self.isolate = isolate
 
-    def solve(self, model: MatrixModel, *, time_limit: float | None = None, gap: float = 0.0,
-              verbose: bool = False, relax: bool = False) -> MipOutcome:
+    def solve(self, model: MatrixModel, *, stop: Stop | None = None, node_limit: int | None = None,
+              gap: float = 0.0, verbose: bool = False, relax: bool = False,
+              progress: Progress | None = None) -> MipOutcome:
         isolate = self.isolate if self.isolate is not None else model.nnz > ISOLATE_NNZ
         run = solve_isolated if isolate else solve_here
-        return run(model, time_limit=time_limit, gap=gap, verbose=verbose, relax=relax)
+        return run(model, stop=stop, node_limit=node_limit, gap=gap, verbose=verbose, relax=relax,
+                   progress=progress)
 
     def new_lp(self, *, maximize: bool, verbose: bool = False) -> HighsLP:
         return HighsLP(maximize=maximize, verbose=verbose)
@@ -253,6 +301,7 @@ class HighsLP(IncrementalLP):
     def __init__(self, *, maximize: bool, verbose: bool = False):
         self.h = new_highs(verbose)
         self.h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize)
+        self.h.cbSimplexInterrupt += lambda e: e.interrupt(interrupted())
 
     def add_rows(self, lower: np.ndarray, upper: np.ndarray, A: sp.csr_matrix | None = None) -> None:
         n = len(lower)
@@ -280,8 +329,9 @@ class HighsLP(IncrementalLP):
         self.h.changeColsBounds(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(lower, float),
                                 np.asarray(upper, float))
 
-    def solve(self, time_limit: float | None = None) -> str:
-        self.h.setOptionValue("time_limit", float(time_limit) if time_limit else highspy.kHighsInf)
+    def solve(self, stop: Stop | None = None) -> str:
+        remaining = None if stop is None else stop.remaining()
+        self.h.setOptionValue("time_limit", highspy.kHighsInf if remaining is None else max(remaining, 1e-3))
         self.h.run()
         return _STATUS.get(self.h.getModelStatus(), "error")
 

@@ -25,10 +25,10 @@ from itertools import combinations_with_replacement
 import numpy as np
 import scipy.sparse as sp
 
-from colgen.backends import MatrixModel
-from colgen.backends.highs import solve_here
-from colgen.bnp.master import ClassSpace
+from colgen.backends import MatrixModel, get_backend
 from colgen.result import Stage
+from colgen.space.class_space import ClassSpace
+from colgen.stop import Stop
 
 MAX_CONFIGURATIONS = 200_000
 
@@ -53,7 +53,8 @@ def single_stage(space: ClassSpace, eligible: np.ndarray) -> tuple[Stage, ...] |
     return None
 
 
-def decide(space: ClassSpace, eligible: np.ndarray) -> tuple[Stage, ...] | bool | None:
+def decide(space: ClassSpace, eligible: np.ndarray, *, backend: str = "auto",
+           stop: Stop | None = None) -> tuple[Stage, ...] | bool | None:
     """At a network-free threshold: a placement, False (proven infeasible), or None when there
     are too many configurations to enumerate."""
     one = single_stage(space, eligible)
@@ -75,6 +76,8 @@ def decide(space: ClassSpace, eligible: np.ndarray) -> tuple[Stage, ...] | bool 
     for k in range(1, min(K, int(avail.sum())) + 1):
         for combo in combinations_with_replacement(range(len(types)), k):
             total += 1
+            if stop is not None and total % 4096 == 0:
+                stop.check()
             if total > MAX_CONFIGURATIONS:
                 return None
             n = np.bincount(combo, minlength=len(types))
@@ -95,9 +98,11 @@ def decide(space: ClassSpace, eligible: np.ndarray) -> tuple[Stage, ...] | bool 
                         row_upper=np.r_[np.inf, avail.astype(float)], col_lower=np.zeros(len(L)),
                         col_upper=most,
                         integer=np.ones(len(L), dtype=bool), maximize=False)
-    out = solve_here(model, time_limit=None, gap=0.0, verbose=False, relax=False)
+    out = get_backend(backend, model.num_cols, model.num_rows).solve(model, stop=stop)
     if out.status == "infeasible":
         return False
+    if stop is not None:
+        stop.check()                       # an engine stopped by the deadline or an interrupt
     if out.status != "optimal" or out.x is None:
         return None
     y = np.round(out.x).astype(int)

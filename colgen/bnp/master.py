@@ -27,12 +27,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from colgen.backends import IncrementalLP
-from colgen.space.bounds import fluid_upper_bound
-from colgen.space.classes import GpuClasses, gpu_classes, singleton_classes
-from colgen.model.performance import Tables
+from colgen.space.class_space import ClassSpace
+from colgen.stop import Stop, Stopped
 
 INF = np.inf
 
@@ -66,80 +64,57 @@ def star_row(out: bool, boundary: int, cls: int, inside: np.ndarray) -> StarRow:
     return StarRow(out, boundary, cls, inside, np.packbits(inside).tobytes())
 
 
+def _bits(mask: np.ndarray) -> int:
+    return int(sum(1 << int(c) for c in np.nonzero(mask)[0]))
+
+
 @dataclass(frozen=True)
-class ClassSpace:
-    """The allocation space with GPUs grouped into interchangeable classes."""
+class Universes:
+    """Per boundary layer, the class sets ("universes") of its star rows closed under intersection,
+    each with the summed bonus of the rows whose universe contains it, flattened for the pricing
+    kernel: the universes at layer l are ``masks[ptr[l]:ptr[l + 1]]`` (uint64 bit words), largest
+    bonus first; "all classes" is always among them."""
 
-    tab: Tables
-    classes: GpuClasses
-    upper: float
-    single_type: bool = False    # the heuristic "same-type" rule: stages of one GPU type only
+    ptr: np.ndarray
+    masks: np.ndarray
+    bonus: np.ndarray
 
-    def type_groups(self) -> list[np.ndarray]:
-        """Class masks within which a stage must stay: one per type under ``single_type``."""
-        if not self.single_type:
-            return [np.ones(self.num_classes, dtype=bool)]
-        return [self.classes.type == t for t in np.unique(self.classes.type)]
-
-    @property
-    def num_layers(self) -> int:
-        return self.tab.num_layers
-
-    @property
-    def max_k(self) -> int:
-        return min(self.tab.max_k, self.tab.num_gpus)
-
-    @property
-    def num_classes(self) -> int:
-        return self.classes.count
-
-    def class_tau(self) -> np.ndarray:
-        """``[L, k, c]`` throughput of a stage whose slowest class is c (0 where c lacks memory)."""
-        t = self.classes.type
-        return np.where(self.tab.fits[:, :, t], self.tab.tau[:, :, t], 0.0)
-
-    def eligible(self, T: float) -> np.ndarray:
-        """``[L, k, c]``: may class c serve a stage of L layers and k GPUs at throughput >= T?
-
-        Besides throughput and memory: in a pipeline of two or more stages, every class used is
-        joined to the others through links of throughput >= T (consecutive stages link every pair),
-        so all of them lie in one connected component of that link graph. A component whose GPUs
-        cannot reach T even in the fluid relaxation serves no stage shorter than the whole model.
-        """
-        el = self.class_tau() >= T
-        el[:, self.max_k + 1:, :] = False
-        el[0] = False
-        el[:, 0] = False
-        for comp in self.components(T):
-            counts = np.zeros(self.tab.tau.shape[2], dtype=np.int64)
-            np.add.at(counts, self.classes.type[comp], self.classes.sizes[comp])
-            if fluid_upper_bound(self.tab, counts) < T:
-                el[:self.num_layers, :, comp] = False
-        return el
-
-    def components(self, T: float) -> list[np.ndarray]:
-        """Connected components of the classes under links (either direction) of throughput >= T."""
-        adj = (self.classes.rho >= T) | (self.classes.rho >= T).T
-        n_comp, label = connected_components(sp.csr_matrix(adj), directed=False)
-        return [np.nonzero(label == i)[0] for i in range(n_comp)]
-
-    def column_tau(self, length: np.ndarray, k: np.ndarray, counts: np.ndarray) -> np.ndarray:
-        ct = self.class_tau()[length, k]                       # [columns, C]
-        return np.where(counts > 0, ct, np.inf).min(axis=1)
-
-    def candidates(self) -> np.ndarray:
-        """Every value the optimum can take (a stage or a link throughput), ascending, <= upper."""
-        ct = self.class_tau()[1:, 1:self.max_k + 1]
-        values = [ct[ct > 0].ravel(), self.classes.rho[np.isfinite(self.classes.rho)].ravel()]
-        v = np.unique(np.concatenate(values))
-        return v[(v > 0) & (v <= self.upper)]
+    @classmethod
+    def close(cls, rows: list[list[tuple[int, float]]], C: int) -> Universes:
+        full = (1 << C) - 1
+        words = (C + 63) // 64
+        ptr, masks, bonus = [0], [], []
+        for layer_rows in rows:
+            sets = {full} | {u for u, _ in layer_rows}
+            frontier = set(sets)
+            while frontier:
+                new = {a & b for a in frontier for b in sets} - sets
+                sets |= new
+                frontier = new
+            scored = [(sum(g for v, g in layer_rows if u & v == u), u) for u in sets if u]
+            for b, u in sorted(scored, reverse=True):          # largest bonus first (pricing prunes)
+                masks.append([(u >> (64 * i)) & 0xFFFFFFFFFFFFFFFF for i in range(words)])
+                bonus.append(b)
+            ptr.append(len(masks))
+        return cls(np.array(ptr, dtype=np.int64), np.array(masks, dtype=np.uint64).reshape(-1, words),
+                   np.array(bonus, dtype=float))
 
 
-def class_space(tab: Tables, symmetry: bool = True, single_type: bool = False) -> ClassSpace:
-    """The class space of an instance; ``symmetry=False`` keeps every GPU a class of its own."""
-    U = fluid_upper_bound(tab)
-    classes = gpu_classes(tab, U) if symmetry else singleton_classes(tab)
-    return ClassSpace(tab=tab, classes=classes, upper=U, single_type=single_type)
+@dataclass(frozen=True)
+class Duals:
+    """The master's duals in the form pricing reads (layers and boundaries 1-based):
+
+    ``pi[l]`` cover duals; ``w[c] >= 0`` per-GPU class prices (capacity rows); ``f_end[e, c]`` and
+    ``f_start[s, c]`` fixed charges of using class c in a stage ending at e / starting at s (star
+    rows in which using c costs); ``end`` / ``start`` the universes with bonuses of the star rows in
+    which staying inside a class set pays, for stages ending at e / starting at s."""
+
+    pi: np.ndarray
+    w: np.ndarray
+    f_end: np.ndarray
+    f_start: np.ndarray
+    end: Universes
+    start: Universes
 
 
 def _key(start: int, end: int, counts: np.ndarray) -> bytes:
@@ -339,9 +314,11 @@ class Master:
             self.active_net = want
 
     # ---- solving
-    def solve(self) -> float:
-        status = self.lp.solve()
+    def solve(self, stop: Stop | None = None) -> float:
+        status = self.lp.solve(stop)
         if status != "optimal":
+            if status in ("time_limit", "interrupted"):    # the engine saw the deadline first
+                raise Stopped(status)
             raise RuntimeError(f"master LP ended with status {status}")
         self.solves += 1
         if self.net_keys:
@@ -353,11 +330,50 @@ class Master:
         """z of the pool columns."""
         return self.lp.primal()[self.M:]
 
-    def duals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(cover duals pi[1..M], class prices w >= 0, star-row duals <= 0)."""
+    def duals(self) -> Duals:
+        """The LP's duals as pricing reads them (see :class:`Duals`)."""
         y = self.lp.duals()
         M, C = self.M, self.C
         pi = np.concatenate([[0.0], y[:M]])
         w = np.maximum(0.0, -y[M:M + C])
         nu = np.minimum(0.0, y[M + C:])
-        return pi, w, nu
+        f_end = np.zeros((M + 1, C))
+        f_start = np.zeros((M + 2, C))
+        end_u: list[list[tuple[int, float]]] = [[] for _ in range(M + 2)]
+        start_u: list[list[tuple[int, float]]] = [[] for _ in range(M + 2)]
+        for key, v in zip(self.net_keys, nu, strict=True):
+            if v >= 0:
+                continue
+            l = key.boundary
+            if key.out:       # the stage ending at l pays for c; the one starting at l+1 gains inside G
+                f_end[l, key.cls] -= v
+                start_u[l + 1].append((_bits(key.inside), -v))
+            else:             # the stage starting at l+1 pays for c; the one ending at l gains inside G
+                f_start[l + 1, key.cls] -= v
+                end_u[l].append((_bits(key.inside), -v))
+        return Duals(pi, w, f_end, f_start, Universes.close(end_u, C), Universes.close(start_u, C))
+
+    def violated_rows(self, T: float) -> list[StarRow]:
+        """Star rows the current LP solution violates at threshold T (separation)."""
+        reach = self.space.classes.rho >= T              # reach[c, d]: link c -> d fast enough
+        if reach.all():
+            return []
+        p = self.pool
+        z = self.values()
+        act = np.nonzero(z > 1e-9)[0]
+        out: list[StarRow] = []
+        for l in range(1, self.M):
+            ends = act[p.end[act] == l]
+            starts = act[p.start[act] == l + 1]
+            if not len(ends) or not len(starts):
+                continue
+            used_e, used_s = p.counts[ends] > 0, p.counts[starts] > 0
+            # Out-star: mass of "ends at l using c" vs "starts at l+1 inside reach[c]".
+            inside_s = (used_s.astype(int) @ (~reach).T.astype(int)) == 0     # [b, c]
+            lhs, rhs = z[ends] @ used_e, z[starts] @ inside_s
+            out += [star_row(True, l, int(c), reach[c]) for c in np.nonzero(lhs - rhs > 1e-7)[0]]
+            # In-star: mass of "starts at l+1 using d" vs "ends at l inside the classes reaching d".
+            inside_e = (used_e.astype(int) @ (~reach).astype(int)) == 0       # [a, d]
+            lhs, rhs = z[starts] @ used_s, z[ends] @ inside_e
+            out += [star_row(False, l, int(d), reach[:, d]) for d in np.nonzero(lhs - rhs > 1e-7)[0]]
+        return out

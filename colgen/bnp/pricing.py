@@ -1,240 +1,51 @@
-"""Pricing: the allocation of largest value under the master's dual prices, by segment.
+"""Pricing: the column of largest reduced value under the master's duals, for every segment.
 
 For a segment s..e (L layers) and a GPU count k, whether a GPU class may serve depends only on
 (L, k, threshold T): its throughput ``tau[L, k, type]`` must reach T and its memory must hold the
-layers. With cover duals ``pi``, per-GPU class prices ``w = -mu >= 0`` (capacity rows) and the
-duals of the star rows (colgen/master.py), the value of an allocation using classes U is
+layers. With the master's :class:`~colgen.bnp.master.Duals`, the value of an allocation using
+classes U is
 
     value = sum_{l=s..e} pi_l - sum_c n_c w_c - sum_{c in U} (f_end[e, c] + f_start[s, c])
             + sum of the bonuses of the star rows at e and at s-1 whose universe contains U
 
-Fixed charges ``f`` come from the rows in which using c costs; bonuses from the rows in which
-staying inside a universe pays. Pricing enumerates, per segment end and start, the universes
-closed under intersection (a handful in practice), restricts the classes to each pair and picks
-the k cheapest eligible GPUs (greedy), or solves a small knapsack over classes when fixed charges
-or branching bounds are present (DP). Both are exact, so the largest value over all segments also
-gives a Lagrangian bound.
+Pricing enumerates, per segment end and start, the universes closed under intersection (a handful
+in practice), restricts the classes to each pair and picks the k cheapest eligible GPUs (greedy),
+or solves a small knapsack over classes when fixed charges or branching bounds are present (DP).
+Both are exact, so the largest value per layer covered also gives a Lagrangian bound.
 
-Kernels take plain arrays and are compiled by numba once (cached on disk).
+A :class:`Pricer` takes one :class:`PricingProblem` record; :class:`ClassPricer` runs the numba
+kernels (colgen/bnp/kernels.py) on it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
-from numba import njit
 
-NEG = -1e300
+from colgen.bnp.branching import Restrictions
+from colgen.bnp.kernels import price_segments
+from colgen.bnp.master import Duals
 
 
 @dataclass
-class PricingInput:
-    """Arrays the kernel reads; layers and boundaries are 1-based (index 0 unused). Universes are
-    class bitmasks (``uint64`` words); those of segments ending at e are
-    ``end_masks[end_ptr[e]:end_ptr[e + 1]]`` with their bonuses, likewise for starts."""
+class PricingProblem:
+    """Everything pricing reads at one node: the duals, which (L, k, class) may serve at the
+    node's threshold (``eligible[L, k, c]``), the class sizes, the branching restrictions (None at
+    the root) and, under the same-type rule, the class groups a column must stay inside."""
 
-    pi: np.ndarray            # [M + 1] cover duals
-    w: np.ndarray             # [C] per-GPU price of each class (>= 0)
-    f_end: np.ndarray         # [M + 1, C] fixed charge of using class c in a segment ending at e
-    f_start: np.ndarray       # [M + 2, C] fixed charge of using class c in a segment starting at s
-    eligible: np.ndarray      # [M + 1, K + 1, C] bool
-    avail: np.ndarray         # [C] class sizes
-    no_end: np.ndarray        # [M + 1] bool: no segment may end at layer l (and none start at l+1)
-    cut: np.ndarray           # [M + 1] bool: a stage boundary is forced after layer l
-    kmask: np.ndarray         # [M + 1] int64 bitmask of allowed k for the stage covering l
-    lo: np.ndarray            # [M + 1, C] least GPUs of class c in the stage covering l
-    hi: np.ndarray            # [M + 1, C] most GPUs of class c in the stage covering l
-    end_ptr: np.ndarray       # [M + 2]
-    end_masks: np.ndarray     # [n, W] uint64
-    end_bonus: np.ndarray     # [n]
-    start_ptr: np.ndarray     # [M + 2]
-    start_masks: np.ndarray   # [n, W] uint64
-    start_bonus: np.ndarray   # [n]
-
-
-@njit(cache=True)
-def _allowed(mask, c):
-    return (mask[c // 64] >> np.uint64(c % 64)) & np.uint64(1)
-
-
-@njit(cache=True)
-def _choose(k, L, e, s, w, f_end, f_start, eligible, avail, lo, hi, use_dp, order, counts, mask, work):
-    """Cheapest choice of k GPUs for segment (s, e) among the classes in ``mask``; writes
-    ``counts``, returns its cost (or -1 when there is none). ``work`` is scratch space
-    (``[C + 3, K + 1]``) so that the knapsack allocates nothing."""
-    C = w.shape[0]
-    for c in range(C):
-        counts[c] = 0
-    if not use_dp:
-        need = k
-        cost = 0.0
-        for idx in range(C):
-            c = order[idx]
-            if need == 0:
-                break
-            if not eligible[L, k, c] or not _allowed(mask, c):
-                continue
-            take = min(need, avail[c], hi[c])
-            counts[c] = take
-            need -= take
-            cost += take * w[c]
-        return cost if need == 0 else -1.0
-    # Knapsack over classes: dp[j] = cheapest way to pick j GPUs from the classes seen so far;
-    # choice[c, j] = how many of class c that way uses. Classes that cannot serve are skipped.
-    INF = 1e300
-    dp, new, choice = work[C], work[C + 1], work[:C]
-    for j in range(k + 1):
-        dp[j] = INF
-    dp[0] = 0.0
-    for c in range(C):
-        top = min(avail[c], hi[c], k)
-        low = lo[c]
-        ok = eligible[L, k, c] and _allowed(mask, c)
-        if low > top or (low > 0 and not ok):
-            return -1.0
-        for j in range(k + 1):
-            choice[c, j] = 0.0
-        if not ok:
-            continue
-        fixed = f_end[e, c] + f_start[s, c]
-        for j in range(k + 1):
-            new[j] = INF
-        for j in range(k + 1):
-            if dp[j] >= INF:
-                continue
-            for n in range(low, top + 1):
-                if j + n > k:
-                    break
-                v = dp[j] + n * w[c] + (fixed if n > 0 else 0.0)
-                if v < new[j + n]:
-                    new[j + n] = v
-                    choice[c, j + n] = n
-        for j in range(k + 1):
-            dp[j] = new[j]
-    if dp[k] >= INF:
-        return -1.0
-    j = k
-    for c in range(C - 1, -1, -1):
-        counts[c] = int(choice[c, j])
-        j -= counts[c]
-    return dp[k]
-
-
-@njit(cache=True)
-def price_segments(pi, w, f_end, f_start, eligible, avail, no_end, cut, kmask, lo, hi, restricted,
-                   end_ptr, end_masks, end_bonus, start_ptr, start_masks, start_bonus):
-    """Best allocation of every segment: arrays over segments (s, e) in order s = 1..M, e = s..M.
-
-    Returns (value, s, e, k, counts); value is NEG where the segment has no allowed allocation,
-    and is only guaranteed exact where positive (segments that cannot price out are pruned).
-    """
-    M = pi.shape[0] - 1
-    K = eligible.shape[1] - 1
-    C = w.shape[0]
-    W = end_masks.shape[1]
-    nseg = M * (M + 1) // 2
-    value = np.full(nseg, NEG)
-    seg_s = np.zeros(nseg, dtype=np.int64)
-    seg_e = np.zeros(nseg, dtype=np.int64)
-    seg_k = np.zeros(nseg, dtype=np.int64)
-    seg_counts = np.zeros((nseg, C), dtype=np.int64)
-    order = np.argsort(w)
-    counts = np.zeros(C, dtype=np.int64)
-    seg_lo = np.zeros(C, dtype=np.int64)
-    seg_hi = np.zeros(C, dtype=np.int64)
-    both = np.zeros(W, dtype=np.uint64)
-    full = np.full(W, np.uint64(0xFFFFFFFFFFFFFFFF), dtype=np.uint64)
-    zero_lo = np.zeros(C, dtype=np.int64)
-    work = np.zeros((C + 3, K + 1))
-    floor_k = np.zeros(K + 1)
-    # Where a segment's ends carry no fixed charge and no lower bound applies, the greedy is exact.
-    charged_end = np.zeros(f_end.shape[0], dtype=np.bool_)
-    for l in range(f_end.shape[0]):
-        for c in range(C):
-            if f_end[l, c] > 0.0:
-                charged_end[l] = True
-    charged_start = np.zeros(f_start.shape[0], dtype=np.bool_)
-    for l in range(f_start.shape[0]):
-        for c in range(C):
-            if f_start[l, c] > 0.0:
-                charged_start[l] = True
-    idx = 0
-    for s in range(1, M + 1):
-        prefix = 0.0
-        mask = np.int64(-1)
-        for c in range(C):
-            seg_lo[c] = 0
-            seg_hi[c] = avail[c]
-        blocked = restricted and s > 1 and no_end[s - 1]
-        for e in range(s, M + 1):
-            L = e - s + 1
-            prefix += pi[e]
-            if restricted:
-                mask &= kmask[e]
-                for c in range(C):
-                    seg_lo[c] = max(seg_lo[c], lo[e, c])
-                    seg_hi[c] = min(seg_hi[c], hi[e, c])
-            seg_s[idx] = s
-            seg_e[idx] = e
-            skip = blocked or (restricted and e < M and no_end[e])
-            if restricted and e < M and cut[e]:
-                blocked = True  # every longer segment crosses a forced boundary
-            if skip:
-                idx += 1
-                continue
-            use_dp = charged_end[e] or charged_start[s]
-            if restricted:
-                for c in range(C):
-                    if seg_lo[c] > 0:
-                        use_dp = True
-            # A lower bound on the cost of any choice: the k cheapest eligible GPUs, ignoring
-            # universes, fixed charges and branching bounds. It prunes universe pairs whose bonus
-            # cannot lift the value above the best found (or above zero: no column then).
-            floor_cost = 1e300
-            for k in range(1, K + 1):
-                floor_k[k] = 1e300
-                if restricted and not (mask >> k) & 1:
-                    continue
-                c0 = _choose(k, L, e, s, w, f_end, f_start, eligible, avail, zero_lo, avail, False, order,
-                             counts, full, work)
-                if c0 >= 0.0:
-                    floor_k[k] = c0
-                    floor_cost = min(floor_cost, c0)
-            best = NEG
-            if floor_cost < 1e300:
-                top_start = start_bonus[start_ptr[s]] if start_ptr[s + 1] > start_ptr[s] else 0.0
-                for ie in range(end_ptr[e], end_ptr[e + 1]):      # bonuses in decreasing order
-                    if prefix + end_bonus[ie] + top_start - floor_cost <= max(best, 0.0):
-                        break
-                    for js in range(start_ptr[s], start_ptr[s + 1]):
-                        base = prefix + end_bonus[ie] + start_bonus[js]
-                        if base - floor_cost <= max(best, 0.0):
-                            break
-                        for word in range(W):
-                            both[word] = end_masks[ie, word] & start_masks[js, word]
-                        for k in range(1, K + 1):
-                            if base - floor_k[k] <= max(best, 0.0):
-                                continue        # also skips k that no choice or branching allows
-                            cost = _choose(k, L, e, s, w, f_end, f_start, eligible, avail, seg_lo, seg_hi,
-                                           use_dp, order, counts, both, work)
-                            if cost < 0.0:
-                                continue
-                            v = base - cost
-                            if v > best:
-                                best = v
-                                seg_k[idx] = k
-                                for c in range(C):
-                                    seg_counts[idx, c] = counts[c]
-            value[idx] = best
-            idx += 1
-    return value, seg_s, seg_e, seg_k, seg_counts
+    duals: Duals
+    eligible: np.ndarray
+    avail: np.ndarray
+    restrictions: Restrictions | None = None
+    groups: list[np.ndarray] | None = None
 
 
 @dataclass
 class Priced:
-    """Columns with positive value, best first, and the largest value per layer covered (exact
-    where positive: for the Lagrangian bound)."""
+    """Columns with positive value, best first, and the largest value per layer covered over all
+    segments (exact where positive: the Lagrangian bound reads it)."""
 
     value: np.ndarray
     start: np.ndarray
@@ -244,24 +55,34 @@ class Priced:
     best_per_layer: float
 
 
-def price(inp: PricingInput, restricted: bool, max_columns: int, eps: float,
-          groups: list[np.ndarray] | None = None) -> Priced:
-    """Columns of positive value. With ``groups`` (class masks), every column stays inside one
-    group: the kernel runs once per group and each segment keeps its best."""
-    value = None
-    for g in groups or [None]:
-        eligible = inp.eligible if g is None else inp.eligible & g[None, None, :]
-        out = price_segments(
-            inp.pi, inp.w, inp.f_end, inp.f_start, eligible, inp.avail, inp.no_end, inp.cut, inp.kmask,
-            inp.lo, inp.hi, restricted, inp.end_ptr, inp.end_masks, inp.end_bonus, inp.start_ptr,
-            inp.start_masks, inp.start_bonus)
-        if value is None:
-            value, s, e, k, counts = (np.array(x) for x in out)
-        else:
-            better = out[0] > value
-            value[better], k[better], counts[better] = out[0][better], out[3][better], out[4][better]
-    per_layer = float((np.maximum(value, 0.0) / (e - s + 1)).max()) if value.size else 0.0
-    good = np.nonzero(value > eps)[0]
-    good = good[np.argsort(-value[good], kind="stable")][:max_columns]
-    return Priced(value=value[good], start=s[good], end=e[good], k=k[good], counts=counts[good],
-                  best_per_layer=per_layer)
+class Pricer(Protocol):
+    """Finds columns of positive reduced value (and the Lagrangian bound's ingredient)."""
+
+    def price(self, problem: PricingProblem, max_columns: int, eps: float) -> Priced: ...
+
+
+class ClassPricer:
+    """Exact pricing over GPU classes by the numba kernels. With ``problem.groups`` (class masks)
+    every column stays inside one group: the kernel runs once per group, each segment keeps its best."""
+
+    def price(self, problem: PricingProblem, max_columns: int, eps: float) -> Priced:
+        d, r = problem.duals, problem.restrictions
+        M = len(d.pi) - 1
+        restricted = r is not None
+        r = r if r is not None else Restrictions.none(M, problem.avail)
+        value = None
+        for g in problem.groups or [None]:
+            eligible = problem.eligible if g is None else problem.eligible & g[None, None, :]
+            out = price_segments(
+                d.pi, d.w, d.f_end, d.f_start, eligible, problem.avail, r.no_end, r.cut, r.kmask, r.lo, r.hi,
+                restricted, d.end.ptr, d.end.masks, d.end.bonus, d.start.ptr, d.start.masks, d.start.bonus)
+            if value is None:
+                value, s, e, k, counts = (np.array(x) for x in out)
+            else:
+                better = out[0] > value
+                value[better], k[better], counts[better] = out[0][better], out[3][better], out[4][better]
+        per_layer = float((np.maximum(value, 0.0) / (e - s + 1)).max()) if value.size else 0.0
+        good = np.nonzero(value > eps)[0]
+        good = good[np.argsort(-value[good], kind="stable")][:max_columns]
+        return Priced(value=value[good], start=s[good], end=e[good], k=k[good], counts=counts[good],
+                      best_per_layer=per_layer)

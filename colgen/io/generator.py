@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-NETWORKS = ("uniform", "nodes", "distinct")
+from colgen.choices import NETWORKS
 
 
 def random_instance(seed: int, *, num_layers: int = 4, num_gpus: int = 4, num_types: int = 2,

@@ -12,8 +12,8 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from colgen.model.catalogue import lookup
 from colgen.errors import InputError
+from colgen.model.catalogue import lookup
 
 #: Legacy parameter -> model field.
 _MODEL_FIELDS = {

@@ -20,43 +20,15 @@ from typing import Any
 import jsonschema
 import numpy as np
 
-from colgen.model import catalogue
 from colgen.errors import InputError
-from colgen.io.jsonio import read_json
-from colgen.model.performance import Affine, LatencyModel, Profile, Tables, build_tables, roofline_for
+from colgen.jsonio import read_json
+from colgen.model import catalogue
+from colgen.model.performance import Affine, Profile, roofline_for
+from colgen.model.spec import Gpu, GpuType, ModelSpec
+from colgen.model.tables import Tables, build_tables
 
 #: Default efficiency of the roofline model (fraction of peak FLOPS and bandwidth reached).
 DEFAULT_ROOFLINE_EFFICIENCY = 0.5
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """The LLM: ``num_layers`` decoder layers run over batches of ``batch_size`` sequences."""
-
-    name: str
-    num_layers: int
-    d_model: int
-    bytes_per_element: float
-    seq_len: int
-    batch_size: float
-    weight_gb_per_layer: float
-    kv_gb_per_sample_layer: float
-    params_per_layer: float
-
-
-@dataclass(frozen=True)
-class GpuType:
-    name: str
-    memory_gb: float
-    performance: LatencyModel
-    catalogue: str | None = None
-
-
-@dataclass(frozen=True)
-class Gpu:
-    id: int
-    type: str
-    node: str | None
 
 
 @dataclass(frozen=True)
@@ -89,7 +61,9 @@ class Instance:
     @cached_property
     def tables(self) -> Tables:
         """The performance model as arrays (computed once per instance)."""
-        return build_tables(self)
+        return build_tables(self.model, self.gpu_types, self.gpus, self.bandwidth_gbps,
+                            max_k=self.max_gpus_per_segment, dp_efficiency=self.dp_efficiency,
+                            reserved_gb=self.reserved_memory_gb)
 
     def to_json(self) -> str:
         return json.dumps(self.spec, indent=1)

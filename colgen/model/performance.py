@@ -10,20 +10,17 @@ Units: seconds, tokens/s, GB = 1e9 bytes, GB/s. The formulas (see docs/problem.m
 * a link from GPU i to GPU j carries ``bw_GBps(i, j) * 1e9 / (d_model * bytes_per_element)``
   tokens/s (one d_model activation per token crosses each stage boundary).
 
-:class:`Tables` evaluates all of this once into plain arrays, which every solver reads.
+:class:`~colgen.model.tables.Tables` evaluates all of this once into plain arrays, which every solver reads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from colgen.errors import InputError
-
-if TYPE_CHECKING:
-    from colgen.model.instance import Instance
 
 #: Relative slack when comparing memory need with capacity, so that a segment that fills a GPU
 #: exactly is not rejected by floating-point noise. Every solver and the verifier use it.
@@ -128,79 +125,13 @@ def gpu_throughput(model: LatencyModel, b: float, num_layers: int, seq_len: int)
     return b * seq_len / (num_layers * model.latency(b))
 
 
-def memory_need_gb(instance: Instance, num_layers: ArrayLike, k: int) -> ArrayLike:
-    """Memory one GPU needs to hold ``num_layers`` layers of a stage of ``k`` GPUs."""
-    m = instance.model
-    per_gpu_batch = m.batch_size / k
-    return (num_layers * m.weight_gb_per_layer + num_layers * m.kv_gb_per_sample_layer * per_gpu_batch
-            + instance.reserved_memory_gb)
+def memory_need_gb(num_layers: ArrayLike, per_gpu_batch: float, *, weight_gb_per_layer: float,
+                   kv_gb_per_sample_layer: float, reserved_gb: float) -> ArrayLike:
+    """Memory one GPU needs to hold ``num_layers`` layers at per-GPU batch ``per_gpu_batch``."""
+    return (num_layers * weight_gb_per_layer + num_layers * kv_gb_per_sample_layer * per_gpu_batch
+            + reserved_gb)
 
 
 def fits(need_gb: ArrayLike, memory_gb: float) -> ArrayLike:
     """The single memory comparison every part of colgen uses."""
     return need_gb <= memory_gb * (1.0 + MEMORY_RTOL)
-
-
-def tokens_per_second_of_link(instance: Instance, bandwidth_gbps: float) -> float:
-    """Tokens/s a link of ``bandwidth_gbps`` carries across a stage boundary."""
-    m = instance.model
-    return bandwidth_gbps * 1e9 / (m.d_model * m.bytes_per_element)
-
-
-@dataclass(frozen=True)
-class Tables:
-    """The performance model evaluated into plain arrays, indexed ``[L, k, type]``.
-
-    ``tau[L, k, t]`` is the throughput of a stage of ``L`` layers on ``k`` GPUs whose slowest member
-    is of type ``t`` (a mixed set takes the minimum over its types, because ``k`` and ``eff(k)``
-    are common to all members); ``fits[L, k, t]`` says whether a GPU of type ``t`` has the memory.
-    Index 0 of ``L`` and ``k`` is unused. ``rho[i, j]`` is the link throughput from GPU i to GPU j
-    (infinite on the diagonal: a GPU never talks to itself across a boundary).
-    """
-
-    num_layers: int
-    max_k: int
-    type_names: tuple[str, ...]
-    gpu_type: np.ndarray
-    tau: np.ndarray
-    fits: np.ndarray
-    rho: np.ndarray
-
-    @property
-    def num_gpus(self) -> int:
-        return int(self.gpu_type.shape[0])
-
-    def stage_throughput(self, num_layers: int, gpu_ids: list[int] | tuple[int, ...]) -> float:
-        k = len(gpu_ids)
-        return float(min(self.tau[num_layers, k, self.gpu_type[g]] for g in gpu_ids))
-
-    def stage_fits(self, num_layers: int, gpu_ids: list[int] | tuple[int, ...]) -> bool:
-        k = len(gpu_ids)
-        return bool(all(self.fits[num_layers, k, self.gpu_type[g]] for g in gpu_ids))
-
-    def link_throughput(self, src: list[int] | tuple[int, ...], dst: list[int] | tuple[int, ...]) -> float:
-        return float(self.rho[np.ix_(list(src), list(dst))].min())
-
-
-def build_tables(instance: Instance) -> Tables:
-    """Evaluate the performance model of ``instance`` for every ``L <= M`` and ``k <= K``."""
-    m = instance.model
-    M, K = m.num_layers, instance.max_gpus_per_segment
-    types = instance.gpu_types
-    T = len(types)
-    tau = np.zeros((M + 1, K + 1, T))
-    fit = np.zeros((M + 1, K + 1, T), dtype=bool)
-    L = np.arange(1, M + 1, dtype=float)
-    for t, gt in enumerate(types):
-        for k in range(1, K + 1):
-            b = m.batch_size / k
-            lat = gt.performance.latency(b)
-            tau[1:, k, t] = instance.dp_efficiency[k - 1] * k * b * m.seq_len / (L * lat)
-            fit[1:, k, t] = fits(memory_need_gb(instance, L, k), gt.memory_gb)
-    gpu_type = np.array([instance.type_index[g.type] for g in instance.gpus], dtype=np.int64)
-    rho = instance.bandwidth_gbps * (1e9 / (m.d_model * m.bytes_per_element))
-    np.fill_diagonal(rho, np.inf)
-    for arr in (tau, fit, rho, gpu_type):
-        arr.setflags(write=False)
-    return Tables(num_layers=M, max_k=K, type_names=tuple(t.name for t in types),
-                  gpu_type=gpu_type, tau=tau, fits=fit, rho=rho)

@@ -6,10 +6,10 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from colgen.space.allocations import fitting_gpu_counts, space_sizes
 from colgen.model.instance import Instance
 from colgen.model.performance import gpu_throughput
 from colgen.result import Result
+from colgen.space.allocations import fitting_gpu_counts, space_sizes
 
 
 def _si(x: float) -> str:

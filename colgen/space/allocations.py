@@ -16,9 +16,9 @@ from math import comb
 import numpy as np
 import scipy.sparse as sp
 
-from colgen.space.classes import GpuClasses, singleton_classes
-from colgen.model.performance import Tables
+from colgen.model.tables import Tables
 from colgen.result import Stage
+from colgen.space.classes import GpuClasses, singleton_classes
 
 
 @dataclass(frozen=True)
@@ -76,15 +76,6 @@ class Allocations:
     @property
     def length(self) -> np.ndarray:
         return self.end - self.start + 1
-
-    def padded(self) -> np.ndarray:
-        """GPU-level members as an ``[allocation, K]`` array, padded with -1."""
-        k = np.diff(self.members.indptr)
-        out = np.full((len(self), int(k.max(initial=1))), -1, dtype=np.int64)
-        rows = np.repeat(np.arange(len(self)), k)
-        cols = np.arange(len(rows)) - np.repeat(self.members.indptr[:-1], k)
-        out[rows, cols] = self.members.indices
-        return out
 
     def placement(self, chosen: np.ndarray) -> tuple[Stage, ...]:
         """The stages of the chosen allocations, with specific GPUs taken from their units."""

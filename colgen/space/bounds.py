@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from colgen.model.performance import Tables
+from colgen.model.tables import Tables
 
 
 def fluid_upper_bound(tab: Tables, type_counts: np.ndarray | None = None) -> float:

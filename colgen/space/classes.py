@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from colgen.model.performance import Tables
+from colgen.model.tables import Tables
 from colgen.result import Stage
 
 

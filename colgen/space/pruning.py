@@ -17,8 +17,8 @@ Rules, applied in the order given:
 * ``same-type`` (heuristic, from the seed): only stages of one GPU type.
 * ``smaller-k`` (heuristic, from the seed): at most K - 1 GPUs per stage.
 * ``hierarchical`` (heuristic, from the seed): segment first, then allocate: the segments are fixed
-  to those of the ``same-type`` optimum, and the GPU sets are chosen again over all allocations
-  on exactly those segments.
+  to given ones (the caller passes those of the ``same-type`` optimum, colgen/api.py), and the GPU
+  sets are chosen again over all allocations on exactly those segments.
 
 :func:`prune` returns the surviving allocations and, per rule, the counts before and after.
 """
@@ -33,14 +33,15 @@ from math import comb
 import numpy as np
 import scipy.sparse as sp
 
-from colgen.space.allocations import Allocations, enumerate_allocations, fitting_pairs, space_sizes
-from colgen.space.classes import GpuClasses, gpu_classes
 from colgen.errors import InputError, ModelTooLargeError
-from colgen.bnp.heuristics import greedy_placement
-from colgen.model.instance import Instance
-from colgen.bnp.master import class_space
-from colgen.model.performance import Tables
+from colgen.model.instance import Instance, instance_from_dict
+from colgen.model.tables import Tables
 from colgen.result import Placement, placement_throughput
+from colgen.space.allocations import Allocations, enumerate_allocations, fitting_pairs, space_sizes
+from colgen.space.class_space import class_space
+from colgen.space.classes import GpuClasses, gpu_classes
+from colgen.space.greedy import greedy_placement
+from colgen.stop import Stop
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,13 @@ SAFE = ("symmetry", "dominance", "bound")
 
 #: GPU-level allocations beyond this are counted, never enumerated.
 MAX_ENUMERATION = 5_000_000
-HIERARCHY_SECONDS = 60.0   # time cap of the same-type search behind the hierarchical rule
 
 
-def parse_rules(text: str | None) -> list[str]:
-    """``none``, ``safe`` or a comma-separated list of rule names (``memory`` is implicit)."""
+def parse_rules(text: str | tuple[str, ...] | list[str] | None) -> list[str]:
+    """``none``, ``safe`` or a comma-separated list (or a sequence) of rule names (``memory`` is
+    implicit)."""
+    if not isinstance(text, str) and text is not None:
+        text = ",".join(text) or "none"
     if text is None or text == "none":
         return []
     if text == "safe":
@@ -99,18 +102,37 @@ class PrunedSpace:
     incumbent: Placement = ()
     incumbent_value: float = 0.0
 
-    @property
-    def safe(self) -> bool:
-        return all(s.safe for s in self.steps)
+
+def count_vectors(classes: GpuClasses, K: int) -> int:
+    """How many class-count vectors with 1..K GPUs the class sizes allow (exact, no enumeration)."""
+    ways = np.zeros(K + 1, dtype=object)
+    ways[0] = 1
+    for size in classes.sizes:                 # generating function: prod_c (1 + x + ... + x^size_c)
+        new = np.zeros(K + 1, dtype=object)
+        for n in range(min(int(size), K) + 1):
+            new[n:] += ways[:K + 1 - n]
+        ways = new
+    return int(sum(ways[1:]))
 
 
-def class_allocations(tab: Tables, classes: GpuClasses) -> Allocations:
-    """Every memory-feasible (segment, count vector over classes) allocation."""
+def class_allocations(tab: Tables, classes: GpuClasses, stop: Stop | None = None) -> Allocations:
+    """Every memory-feasible (segment, count vector over classes) allocation. Refuses (before any
+    enumeration) when the count vectors times the segments exceed :data:`MAX_ENUMERATION`."""
     M, K = tab.num_layers, min(tab.max_k, tab.num_gpus)
     C, sizes, ctype = classes.count, classes.sizes, classes.type
+    vectors = count_vectors(classes, K)
+    if vectors * M * (M + 1) // 2 > MAX_ENUMERATION:
+        raise ModelTooLargeError(
+            f"the symmetry rule leaves up to {vectors:,} GPU-count vectors over {C} classes for each of "
+            f"{M * (M + 1) // 2:,} segments, more than {MAX_ENUMERATION:,} allocations to enumerate; "
+            "use --method bnp (it prices allocations instead of enumerating them)")
     starts, ends, rows, taus = [], [], [], []
+    seen = 0
     for k in range(1, K + 1):
         for combo in combinations_with_replacement(range(C), k):
+            seen += 1
+            if stop is not None and seen % 1024 == 0:
+                stop.check()
             n = np.bincount(combo, minlength=C)
             if (n > sizes).any():
                 continue
@@ -155,9 +177,11 @@ def dominated(tab: Tables, alloc: Allocations) -> np.ndarray:
     return out
 
 
-def prune(instance: Instance, rules: list[str], log: Callable[[str], None] | None = None) -> PrunedSpace:
+def prune(instance: Instance, rules: list[str], log: Callable[[str], None] | None = None,
+          stop: Stop | None = None, segments: set[tuple[int, int]] | None = None) -> PrunedSpace:
     """Apply ``rules`` in order; raise :class:`ModelTooLargeError` if the surviving space would
-    have to be enumerated at the GPU level and is too large."""
+    have to be enumerated and is too large. The ``hierarchical`` rule keeps the allocations on
+    ``segments`` (required with it)."""
     say = log or (lambda _m: None)
     inst = instance
     if "smaller-k" in rules:
@@ -169,7 +193,7 @@ def prune(instance: Instance, rules: list[str], log: Callable[[str], None] | Non
     if "smaller-k" in rules:
         steps.append(Step("smaller-k", False, space_sizes(instance.tables)[-1].allocations, base))
     if "symmetry" in rules:
-        alloc = class_allocations(tab, gpu_classes(tab, class_space(tab).upper))
+        alloc = class_allocations(tab, gpu_classes(tab, class_space(tab).upper), stop)
         steps.append(Step("symmetry", True, base, len(alloc)))
     else:
         if base > MAX_ENUMERATION:
@@ -194,7 +218,11 @@ def prune(instance: Instance, rules: list[str], log: Callable[[str], None] | Non
             kinds = ((space.alloc.members @ to_type) > 0).sum(axis=1)
             space.alloc = select(space.alloc, np.asarray(kinds).ravel() == 1)
         elif rule == "hierarchical":
-            space.alloc = select(space.alloc, _hierarchical_segments(inst, space.alloc))
+            if segments is None:
+                raise InputError("--prune", "the hierarchical rule needs the segments to keep",
+                                 "run it through colgen.solve, which finds the same-type optimum first")
+            keep = [(int(a), int(b)) in segments for a, b in zip(space.alloc.start, space.alloc.end, strict=True)]
+            space.alloc = select(space.alloc, np.array(keep, dtype=bool))
         else:
             continue
         space.steps.append(Step(rule, RULES[rule].safe, before, len(space.alloc)))
@@ -203,8 +231,7 @@ def prune(instance: Instance, rules: list[str], log: Callable[[str], None] | Non
 
 
 def smaller_k(instance: Instance) -> Instance:
-    from colgen.model.instance import instance_from_dict
-
+    """The instance with at most K - 1 GPUs per stage (the ``smaller-k`` rule)."""
     doc = dict(instance.spec)
     par = dict(doc["parallelism"])
     K = max(1, instance.max_gpus_per_segment - 1)
@@ -215,59 +242,6 @@ def smaller_k(instance: Instance) -> Instance:
     return instance_from_dict(doc)
 
 
-def _hierarchical_segments(instance: Instance, alloc: Allocations) -> np.ndarray:
-    """Keep allocations on the segments of the same-type optimum, found by branch-and-price on
-    single-type stages (the full ILP over the same-type allocations can take minutes on the
-    larger instances; ``HIERARCHY_SECONDS`` caps the search, its best placement is used then)."""
-    from colgen.bnp.search import solve_bnp
-
-    first = solve_bnp(instance, single_type=True, time_limit=HIERARCHY_SECONDS)
-    segments = {(s.start_layer, s.end_layer) for s in first.placement}
-    return np.array([(int(a), int(b)) in segments for a, b in zip(alloc.start, alloc.end, strict=True)],
-                    dtype=bool)
-
-
 def count_pairs_of(alloc: Allocations, M: int) -> int:
     """Consecutive pairs of the (pruned) allocations whose GPU use fits together."""
     return sum(int(ok.sum()) for _, _, ok in fitting_pairs(alloc, M, chunk=512))
-
-
-def report(instance: Instance, rules: list[str], *, formulation: str = "compact", solve: bool = False,
-           time_limit: float | None = None) -> list[dict]:
-    """One row per rule, applied in order: allocations and consecutive pairs before and after, the
-    size of the full ILP on what is left and, with ``solve``, its build/solve time and objective."""
-    from colgen.ilp.model import build, estimate, solve_ilp
-    from colgen.ilp.model import count_pairs as gpu_pairs
-
-    rows: list[dict] = []
-    M = instance.num_layers
-    pairs_before: int | None = gpu_pairs(instance.tables)
-    for i in range(len(rules) + 1):
-        prefix = rules[:i]
-        row: dict = {"rule": "memory" if i == 0 else prefix[-1],
-                     "kind": "safe" if i == 0 or RULES[prefix[-1]].safe else "heuristic"}
-        try:
-            space = prune(instance, prefix)
-        except ModelTooLargeError:
-            est = estimate(instance, formulation)
-            row.update(allocations_after=est.allocations, pairs_after=est.pairs, columns=est.columns,
-                       rows=est.rows, nonzeros=est.nnz, note="estimated (not enumerable)")
-            rows.append(row)
-            pairs_before = est.pairs
-            continue
-        last = space.steps[-1]
-        pairs = count_pairs_of(space.alloc, M) if len(space.alloc) <= 200_000 else None
-        row.update(allocations_before=last.allocations_before, allocations_after=last.allocations_after,
-                   pairs_before=pairs_before, pairs_after=pairs)
-        pairs_before = pairs
-        if solve:                      # solve_ilp builds the model itself and reports its size
-            r = solve_ilp(instance, formulation, backend="highs", time_limit=time_limit, prune=prefix)
-            st = r.statistics
-            row.update(columns=st["columns"], rows=st["rows"], nonzeros=st["nonzeros"],
-                       build_s=r.timings["build"], solve_s=r.timings["solve"], status=r.status,
-                       objective=r.objective)
-        else:
-            model = build(space.instance, formulation, space.alloc).model
-            row.update(columns=model.num_cols, rows=model.num_rows, nonzeros=model.nnz)
-        rows.append(row)
-    return rows

@@ -1,0 +1,40 @@
+"""Options of branch-and-price: what a user chooses, and the engine's tuning, in one object.
+
+Every budget is deterministic (nodes, columns, attempts): within the run's time limit a result does
+not depend on how busy the machine is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BnpOptions:
+    """Options of method ``bnp``.
+
+    ``prune``: ``safe`` (default: GPUs grouped into interchangeable classes), ``none`` (every GPU
+    a class of its own, for ablations) or rule names (colgen/space/pruning.py); the heuristic rules
+    ``same-type`` and ``smaller-k`` restrict the search and make the status ``heuristic``.
+    ``configurations``: decide thresholds where no link can bind by the configuration ILP
+    (colgen/bnp/configurations.py); False sends every threshold through branch-and-price.
+    """
+
+    prune: str | tuple[str, ...] = "safe"
+    configurations: bool = True
+    # ---- tuning
+    columns_per_round: int = 64        #: columns added per pricing round (best first)
+    node_budget: int = 64              #: first node budget of a tree in the integer phase (grows 4x)
+    heuristic_every: int = 16          #: tree nodes between runs of the pool MIP
+    pool_mip_nodes: int = 500          #: branch-and-bound nodes of one pool MIP
+    multistart: int = 40               #: randomized greedy attempts per ladder target
+    ladder: tuple[float, ...] = (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
+    """Relative steps below the bound at which the ladder looks for incumbents."""
+    row_age: int = 200                 #: master solves after which a star row without dual is dropped
+    feasibility_eps: float = 1e-6      #: a phase-1 objective at or below this is "feasible"
+    price_eps: float = 1e-7            #: a column must improve the LP by more than this
+
+    def __post_init__(self) -> None:
+        for name in ("columns_per_round", "node_budget", "heuristic_every", "pool_mip_nodes"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"BnpOptions.{name} must be a positive integer")

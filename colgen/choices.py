@@ -1,0 +1,10 @@
+"""The names of colgen's choices (methods, formulations, backends, generator networks).
+
+Kept free of imports: the command line builds its help from them without loading any solver, and
+the modules that implement each choice import its names from here (one source of truth).
+"""
+
+METHODS = ("brute", "ilp", "bnp")
+FORMULATIONS = ("seed", "tight", "compact")
+BACKENDS = ("auto", "highs", "gurobi")
+NETWORKS = ("uniform", "nodes", "distinct")

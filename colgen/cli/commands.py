@@ -1,0 +1,135 @@
+"""The commands of ``colgen``: each takes the parsed arguments and returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from colgen.api import VerificationError
+from colgen.api import solve as run_solve
+from colgen.cli.exitcodes import INFEASIBLE, INVALID, NO_PLACEMENT, NO_PROOF, OK
+from colgen.errors import InputError, ModelTooLargeError
+from colgen.jsonio import read_json, write_json_atomic
+from colgen.model.instance import instance_from_dict, load_instance
+from colgen.progress import Log
+
+__all__ = ["VerificationError"]
+
+
+def _write(path: str, data: Any) -> None:
+    try:
+        write_json_atomic(path, data)
+    except OSError as exc:
+        raise InputError("--output", f"cannot write '{path}' ({exc.strerror or exc})",
+                         "choose a writable file path") from None
+
+
+def _log(args: argparse.Namespace) -> Log:
+    return Log(None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True)))
+
+
+def show(args: argparse.Namespace) -> int:
+    from colgen.report.text import describe_instance
+
+    print(describe_instance(load_instance(args.instance)))
+    return OK
+
+
+def solve(args: argparse.Namespace) -> int:
+    from colgen.report.text import describe_result
+
+    inst = load_instance(args.instance)
+    fields: dict[str, Any] = {}
+    if args.prune is not None:
+        fields["prune"] = args.prune
+    if args.method == "ilp":
+        fields.update(formulation=args.formulation, verbose=args.verbose)
+    result = run_solve(inst, args.method, time_limit=args.time_limit, gap=args.gap, backend=args.backend,
+                       log=_log(args), **fields)
+    report = result.to_dict(inst)
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        print(describe_result(inst, result))
+    sys.stdout.flush()
+    if args.output:
+        _write(args.output, report)
+    if result.status == "optimal":
+        return OK
+    if result.status == "infeasible":
+        return INFEASIBLE
+    return NO_PROOF if result.placement else NO_PLACEMENT
+
+
+def verify(args: argparse.Namespace) -> int:
+    from colgen.check.verify import verify as check
+    from colgen.result import result_from_dict
+
+    inst = load_instance(args.instance)
+    data = read_json(args.result)
+    result_from_dict(data)  # shape check with a clear message
+    verdict = check(inst, data)
+    if verdict.ok:
+        print(f"valid: throughput {verdict.objective:.6g} tokens/s")
+        return OK
+    for v in verdict.violations:
+        print(v)
+    return INVALID
+
+
+def generate(args: argparse.Namespace) -> int:
+    from colgen.io.generator import random_instance
+
+    doc = random_instance(args.seed, num_layers=args.layers, num_gpus=args.gpus, num_types=args.types,
+                          max_k=args.max_gpus_per_segment, network=args.network,
+                          gpus_per_node=args.gpus_per_node)
+    instance_from_dict(doc)
+    _write(args.output, doc)
+    return OK
+
+
+def import_legacy(args: argparse.Namespace) -> int:
+    from colgen.io.legacy import import_legacy as convert
+
+    doc, notices = convert(args.folder, max_gpus_per_segment=args.max_gpus_per_segment,
+                           dp_efficiency=args.dp_efficiency)
+    for n in notices:
+        print(f"colgen: notice: {n}", file=sys.stderr)
+    inst = instance_from_dict(doc)
+    _write(args.output, doc)
+    print(f"wrote {args.output}: {inst.num_layers} layers, {inst.num_gpus} GPUs", file=sys.stderr)
+    return OK
+
+
+def export(args: argparse.Namespace) -> int:
+    from colgen.backends.highs import HighsBackend
+    from colgen.ilp.model import build
+    from colgen.ilp.size import available_memory_bytes, estimate
+
+    if not args.output.endswith((".mps", ".lp")):
+        raise InputError("--output", f"'{args.output}' ends in neither .mps nor .lp", "name the file model.mps")
+    inst = load_instance(args.instance)
+    est = estimate(inst, args.formulation)
+    if est.memory_bytes > 0.8 * available_memory_bytes():
+        raise ModelTooLargeError(f"the model is too large to build here ({est.describe()})")
+    if Path(args.output).is_dir():
+        raise InputError("--output", f"'{args.output}' is a directory", "give a file name ending in .mps or .lp")
+    HighsBackend().write(build(inst, args.formulation).model, args.output)
+    print(f"wrote {args.output}: {est.describe()}", file=sys.stderr)
+    return OK
+
+
+def prune_report(args: argparse.Namespace) -> int:
+    from colgen.report.text import describe_pruning
+    from colgen.space.pruning import parse_rules
+    from colgen.studies import pruning_report
+
+    inst = load_instance(args.instance)
+    rows = pruning_report(inst, parse_rules(args.rules), formulation=args.formulation, solve=args.solve,
+                          time_limit=args.time_limit)
+    print(json.dumps(rows, indent=1) if args.json else describe_pruning(rows))
+    return OK
+

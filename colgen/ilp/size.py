@@ -1,0 +1,200 @@
+"""Size of the full ILP, predicted combinatorially before anything is enumerated.
+
+:func:`estimate` counts columns, rows and nonzeros of a formulation; its memory figure comes from
+bytes per nonzero and per row/column measured with HiGHS on the benchmark models. The memory guard
+(colgen/ilp/model.py) refuses a model whose estimate exceeds the machine's available memory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from math import comb
+
+import numpy as np
+
+from colgen.choices import FORMULATIONS
+from colgen.errors import InputError
+from colgen.model.instance import Instance
+from colgen.model.tables import Tables
+from colgen.space.allocations import fitting_gpu_counts
+from colgen.space.bounds import fluid_upper_bound
+from colgen.space.classes import GpuClasses, gpu_classes
+
+#: Bytes per nonzero and per row/column that building and solving a model costs, measured with
+#: HiGHS on the benchmark models (our arrays, HiGHS' copies and presolve).
+BYTES_PER_NNZ = 120
+BYTES_PER_VECTOR = 400
+
+
+@dataclass(frozen=True)
+class SizeEstimate:
+    formulation: str
+    allocations: int
+    pairs: int
+    columns: int
+    rows: int
+    nnz: int
+
+    @property
+    def memory_bytes(self) -> int:
+        return BYTES_PER_NNZ * self.nnz + BYTES_PER_VECTOR * (self.columns + self.rows)
+
+    def describe(self) -> str:
+        return (f"{self.formulation}: {self.allocations:,} allocations, {self.pairs:,} e-pairs, "
+                f"{self.columns:,} columns, {self.rows:,} rows, {self.nnz:,} nonzeros, "
+                f"about {self.memory_bytes / 1e9:.3g} GB")
+
+
+def available_memory_bytes() -> int:
+    """MemAvailable of this machine (the kernel's estimate), or physical memory as a fallback."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+# --------------------------------------------------------------------------------------------
+# Counting (no enumeration)
+
+
+def _fit_patterns(tab: Tables) -> tuple[np.ndarray, int]:
+    """Per (L, k): which types fit, encoded as a bitmask over types."""
+    weights = 1 << np.arange(tab.fits.shape[2], dtype=np.int64)
+    return (tab.fits.astype(np.int64) * weights).sum(axis=2), tab.fits.shape[2]
+
+
+def count_pairs(tab: Tables) -> int:
+    """Consecutive allocation pairs with disjoint GPU sets, summed over all stage boundaries."""
+    M, K = tab.num_layers, min(tab.max_k, tab.num_gpus)
+    pattern, T = _fit_patterns(tab)
+    type_counts = np.bincount(tab.gpu_type, minlength=T)
+
+    @cache
+    def size(p: int) -> int:
+        return int(sum(type_counts[t] for t in range(T) if p >> t & 1))
+
+    @cache
+    def disjoint(p1: int, k1: int, p2: int, k2: int) -> int:
+        a, b, c = size(p1), size(p2), size(p1 & p2)
+        return sum(comb(c, j) * comb(a - c, k1 - j) * comb(b - j, k2) for j in range(0, min(c, k1) + 1))
+
+    total = 0
+    for L1 in range(1, M):
+        for L2 in range(1, M - L1 + 1):
+            boundaries = M - L1 - L2 + 1
+            d = sum(disjoint(int(pattern[L1, k1]), k1, int(pattern[L2, k2]), k2)
+                    for k1 in range(1, K + 1) for k2 in range(1, K + 1))
+            total += boundaries * d
+    return total
+
+
+def _slow_pair_fraction(tab: Tables, U: float, samples: int = 4000) -> float:
+    """Share of consecutive disjoint allocation pairs whose link is slower than U (these get a
+    coefficient in the tight model's network rows). Exact when no link or every link is slower;
+    otherwise estimated from a fixed-seed sample of pairs drawn in proportion to their number."""
+    off = tab.rho[~np.eye(tab.num_gpus, dtype=bool)]
+    if off.size == 0 or off.min() >= U:
+        return 0.0
+    if off.max() < U:
+        return 1.0
+    M, K = tab.num_layers, min(tab.max_k, tab.num_gpus)
+    fit = [[np.nonzero(tab.fits[L, k, tab.gpu_type])[0] for k in range(K + 1)] for L in range(M + 1)]
+    combos, weights = [], []
+    for L1 in range(1, M):
+        for L2 in range(1, M - L1 + 1):
+            for k1 in range(1, K + 1):
+                for k2 in range(1, K + 1):
+                    a, b = fit[L1][k1], fit[L2][k2]
+                    if len(a) >= k1 and len(b) >= k2:
+                        combos.append((L1, k1, L2, k2))
+                        weights.append((M - L1 - L2 + 1) * comb(len(a), k1) * comb(len(b), k2))
+    if not combos:
+        return 0.0
+    rng = np.random.default_rng(0)
+    w = np.array(weights, dtype=float)
+    picks = rng.choice(len(combos), size=samples, p=w / w.sum())
+    slow = total = 0
+    for i in picks:
+        L1, k1, L2, k2 = combos[i]
+        s1 = rng.choice(fit[L1][k1], size=k1, replace=False)
+        rest = np.setdiff1d(fit[L2][k2], s1)
+        if len(rest) < k2:
+            continue
+        s2 = rng.choice(rest, size=k2, replace=False)
+        total += 1
+        slow += tab.rho[np.ix_(s1, s2)].min() < U
+    return slow / total if total else 0.0
+
+
+def _touching(tab: Tables, cls: GpuClasses, class_mask: np.ndarray) -> np.ndarray:
+    """``[L, k]``: allocations of one segment of length L with k GPUs using some GPU of the classes
+    in ``class_mask``."""
+    n_fit = fitting_gpu_counts(tab)
+    gpu_in = class_mask[cls.of]
+    per_type_in = np.bincount(tab.gpu_type[gpu_in], minlength=tab.fits.shape[2])
+    n_in = (tab.fits * per_type_in[None, None, :]).sum(axis=2)
+    out = np.zeros_like(n_fit, dtype=object)
+    for L in range(1, tab.num_layers + 1):
+        for k in range(1, tab.max_k + 1):
+            out[L, k] = comb(int(n_fit[L, k]), k) - comb(int(n_fit[L, k] - n_in[L, k]), k)
+    return out
+
+
+def _levels(cls: GpuClasses, U: float) -> list[tuple[int, float, np.ndarray]]:
+    """Network rows of the compact model per boundary: (class c, level r, classes D as a mask)."""
+    out = []
+    for c in range(cls.count):
+        row = cls.rho[c].copy()
+        if len(cls.members[c]) < 2:
+            row[c] = np.inf
+        for r in np.unique(row[row < U]):
+            out.append((c, float(r), row <= r))
+    return out
+
+
+def estimate(instance: Instance, formulation: str) -> SizeEstimate:
+    """Columns, rows and nonzeros of a formulation, counted without enumerating it."""
+    tab = instance.tables
+    M, N, K = tab.num_layers, tab.num_gpus, min(tab.max_k, tab.num_gpus)
+    n_fit = fitting_gpu_counts(tab)
+    A = sum_L = sum_k = first = last = 0
+    for L in range(1, M + 1):
+        for k in range(1, K + 1):
+            sets = comb(int(n_fit[L, k]), k)
+            A += (M - L + 1) * sets
+            sum_L += (M - L + 1) * sets * L
+            sum_k += (M - L + 1) * sets * k
+            first += sets
+            last += sets
+    not_last, not_first = A - last, A - first
+    if formulation == "compact":
+        U = fluid_upper_bound(tab)
+        cls = gpu_classes(tab, U)
+        rows_net = nnz_net = 0
+        for c, _r, D in _levels(cls, U):
+            one = np.zeros(cls.count, dtype=bool)
+            one[c] = True
+            tc, td = _touching(tab, cls, one), _touching(tab, cls, D)
+            rows_net += M - 1
+            nnz_net += M - 1 + sum((M - L) * (tc[L, k] + td[L, k])
+                                   for L in range(1, M) for k in range(1, K + 1))
+        return SizeEstimate(formulation, A, 0, A + 1, 2 * M + N + rows_net,
+                            2 * sum_L + sum_k + M + nnz_net)
+    P = count_pairs(tab)
+    if formulation == "seed":
+        rows = M + N + 2 + not_last + not_first + 2 * P + A + P
+        nnz = sum_L + sum_k + first + last + (P + not_last) + (P + not_first) + 4 * P + 2 * A + 2 * P
+        return SizeEstimate(formulation, A, P, A + P + 1, rows, nnz)
+    if formulation == "tight":
+        rows = 2 * M + N + not_last + not_first + max(M - 1, 0)
+        slow = round(P * _slow_pair_fraction(tab, fluid_upper_bound(tab)))
+        nnz = 2 * sum_L + sum_k + M + (P + not_last) + (P + not_first) + max(M - 1, 0) + slow
+        return SizeEstimate(formulation, A, P, A + P + 1, rows, nnz)
+    raise InputError("formulation", f"unknown formulation '{formulation}'",
+                     f"use one of {', '.join(FORMULATIONS)}")

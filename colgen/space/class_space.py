@@ -1,0 +1,94 @@
+"""The allocation space with GPUs grouped into interchangeable classes.
+
+Every engine that counts GPUs per class instead of naming them reads this: stage throughput per
+(layers, GPU count, class), eligibility of a class at a target throughput, the candidate values
+the optimum can take, and the connected components of the link graph at a target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from colgen.model.tables import Tables
+from colgen.space.bounds import fluid_upper_bound
+from colgen.space.classes import GpuClasses, gpu_classes, singleton_classes
+
+
+@dataclass(frozen=True)
+class ClassSpace:
+    """The allocation space with GPUs grouped into interchangeable classes."""
+
+    tab: Tables
+    classes: GpuClasses
+    upper: float
+    single_type: bool = False    # the heuristic "same-type" rule: stages of one GPU type only
+
+    def type_groups(self) -> list[np.ndarray]:
+        """Class masks within which a stage must stay: one per type under ``single_type``."""
+        if not self.single_type:
+            return [np.ones(self.num_classes, dtype=bool)]
+        return [self.classes.type == t for t in np.unique(self.classes.type)]
+
+    @property
+    def num_layers(self) -> int:
+        return self.tab.num_layers
+
+    @property
+    def max_k(self) -> int:
+        return min(self.tab.max_k, self.tab.num_gpus)
+
+    @property
+    def num_classes(self) -> int:
+        return self.classes.count
+
+    def class_tau(self) -> np.ndarray:
+        """``[L, k, c]`` throughput of a stage whose slowest class is c (0 where c lacks memory)."""
+        t = self.classes.type
+        return np.where(self.tab.fits[:, :, t], self.tab.tau[:, :, t], 0.0)
+
+    def eligible(self, T: float) -> np.ndarray:
+        """``[L, k, c]``: may class c serve a stage of L layers and k GPUs at throughput >= T?
+
+        Besides throughput and memory: in a pipeline of two or more stages, every class used is
+        joined to the others through links of throughput >= T (consecutive stages link every pair),
+        so all of them lie in one connected component of that link graph. A component whose GPUs
+        cannot reach T even in the fluid relaxation serves no stage shorter than the whole model.
+        """
+        el = self.class_tau() >= T
+        el[:, self.max_k + 1:, :] = False
+        el[0] = False
+        el[:, 0] = False
+        for comp in self.components(T):
+            counts = np.zeros(self.tab.tau.shape[2], dtype=np.int64)
+            np.add.at(counts, self.classes.type[comp], self.classes.sizes[comp])
+            if fluid_upper_bound(self.tab, counts) < T:
+                el[:self.num_layers, :, comp] = False
+        return el
+
+    def components(self, T: float) -> list[np.ndarray]:
+        """Connected components of the classes under links (either direction) of throughput >= T."""
+        adj = (self.classes.rho >= T) | (self.classes.rho >= T).T
+        n_comp, label = connected_components(sp.csr_matrix(adj), directed=False)
+        return [np.nonzero(label == i)[0] for i in range(n_comp)]
+
+    def column_tau(self, length: np.ndarray, k: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        ct = self.class_tau()[length, k]                       # [columns, C]
+        return np.where(counts > 0, ct, np.inf).min(axis=1)
+
+    def candidates(self) -> np.ndarray:
+        """Every value the optimum can take (a stage or a link throughput), ascending, <= upper."""
+        ct = self.class_tau()[1:, 1:self.max_k + 1]
+        values = [ct[ct > 0].ravel(), self.classes.rho[np.isfinite(self.classes.rho)].ravel()]
+        v = np.unique(np.concatenate(values))
+        return v[(v > 0) & (v <= self.upper)]
+
+
+def class_space(tab: Tables, symmetry: bool = True, single_type: bool = False) -> ClassSpace:
+    """The class space of an instance; ``symmetry=False`` keeps every GPU a class of its own."""
+    U = fluid_upper_bound(tab)
+    classes = gpu_classes(tab, U) if symmetry else singleton_classes(tab)
+    return ClassSpace(tab=tab, classes=classes, upper=U, single_type=single_type)
