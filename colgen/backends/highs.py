@@ -331,7 +331,9 @@ class HighsLP(IncrementalLP):
 
     def solve(self, stop: Stop | None = None) -> str:
         remaining = None if stop is None else stop.remaining()
-        self.h.setOptionValue("time_limit", highspy.kHighsInf if remaining is None else max(remaining, 1e-3))
+        # HiGHS compares time_limit with its run clock, which adds up over every run of this object.
+        limit = highspy.kHighsInf if remaining is None else self.h.getRunTime() + max(remaining, 1e-3)
+        self.h.setOptionValue("time_limit", limit)
         self.h.run()
         return _STATUS.get(self.h.getModelStatus(), "error")
 

@@ -57,6 +57,8 @@ def decide(space: ClassSpace, eligible: np.ndarray, *, backend: str = "auto",
            stop: Stop | None = None) -> tuple[Stage, ...] | bool | None:
     """At a network-free threshold: a placement, False (proven infeasible), or None when there
     are too many configurations to enumerate."""
+    if stop is not None:
+        stop.check()
     one = single_stage(space, eligible)
     if one is not None:
         return one

@@ -77,6 +77,7 @@ class PoolMip:
                             maximize=False)
         engine = get_backend(self.backend, model.num_cols, model.num_rows)
         out = engine.solve(model, stop=self.stop, node_limit=node_limit)
+        self.stop.check()                      # the MIP may have ended at the deadline
         if out.x is None:
             return None
         alloc = Allocations(start=start, end=end, members=sp.csr_matrix(counts), tau=pool.tau[sel],
@@ -84,12 +85,15 @@ class PoolMip:
         return alloc.placement(np.nonzero(out.x > 0.5)[0])
 
 
-def multistart(space: ClassSpace, T: float, attempts: int, rng: np.random.Generator) -> Placement | None:
+def multistart(space: ClassSpace, T: float, attempts: int, rng: np.random.Generator,
+               stop: Stop | None = None) -> Placement | None:
     """Randomized greedy attempts at T; None under the same-type rule (the greedy mixes types)."""
     if space.single_type:
         return None
     eligible = space.eligible(T)
     for _ in range(attempts):
+        if stop is not None:
+            stop.check()
         found = greedy_at(space, T, eligible, rng)
         if found:
             return found

@@ -31,6 +31,7 @@ class Thresholds(Protocol):
 
     V: np.ndarray          #: candidate values, ascending
     hi: int                #: candidates V[hi:] are refuted
+    activity: str          #: what the search is doing, for progress lines
 
     def done(self) -> bool: ...
 
@@ -50,7 +51,7 @@ class PrimalSchedule:
         """The greedy's placement (None under the same-type rule: the greedy mixes types)."""
         if self.space.single_type:
             return None
-        found = greedy_placement(self.space)
+        found = greedy_placement(self.space, self.tree.stop)
         return Probe.found(found) if found else None
 
     def ladder(self, search: Thresholds) -> None:
@@ -69,8 +70,9 @@ class PrimalSchedule:
                 if answer.outcome is Outcome.REFUTED:
                     continue
                 break
+            search.activity = f"ladder: pool MIP at T={T:.6g}"
             found = (self.tree.pool_mip(self.tree.master.pool, T, self.options.pool_mip_nodes)
-                     or multistart(self.space, T, self.options.multistart, self.rng))
+                     or multistart(self.space, T, self.options.multistart, self.rng, self.tree.stop))
             if found:
                 search.record(T, "heur", Probe.found(found))
                 break
@@ -82,6 +84,7 @@ class PrimalSchedule:
         if lo >= search.hi:
             return
         T = float(search.V[(lo + search.hi - 1) // 2])
+        search.activity = f"dive at T={T:.6g}"
         found = self.tree.dive(T, self.space.eligible(T))
         if found:
             search.record(T, "dive", Probe.found(found))
@@ -95,6 +98,7 @@ class PrimalSchedule:
             if answer.outcome is not Outcome.LP_FEASIBLE:     # refuted, or decided exactly
                 search.record(T, "clmb", answer)
                 continue
+            search.activity = f"climb: pool MIP at T={T:.6g}"
             found = self.tree.pool_mip(self.tree.master.pool, T, self.options.pool_mip_nodes)
             if not found:
                 return

@@ -43,6 +43,7 @@ class ThresholdSearch:
         self.configurations, self.gap, self.backend, self.stop, self.say = configurations, gap, backend, stop, log
         self.V = space.candidates()
         self.hi = len(self.V)                   # candidates V[hi:] are refuted
+        self.activity = "starting"
 
     # ------------------------------------------------------------------ state
     def bound(self) -> float:
@@ -63,7 +64,7 @@ class ThresholdSearch:
         inc = f"{self.incumbent.value:.6g}" if self.incumbent else "-"
         st, tree = self.tree.stats, self.tree.state
         where = (f"T={tree.T:.6g} node {tree.explored} open {tree.open} depth {tree.depth}" if tree.active
-                 else "between thresholds")
+                 else self.activity)
         return (f"  ...  {where}; nodes {st.nodes}, cols {self.tree.master.pool.n}, bound {self.bound():.6g}, "
                 f"incumbent {inc}, gap {'-' if g is None else f'{100 * g:.3f}%'}  {self.stop.elapsed():7.2f}s")
 
@@ -79,6 +80,7 @@ class ThresholdSearch:
         """Decide T exactly where no link can bind (configurations), else by branch-and-price
         (only its root LP unless ``integer``)."""
         self.tree.stats.thresholds += 1
+        self.activity = f"probe at T={T:.6g}"
         eligible = self.space.eligible(T)
         if self.configurations and network_free(self.space, T, eligible):
             answer = decide(self.space, eligible, backend=self.backend, stop=self.stop)

@@ -12,15 +12,18 @@ import numpy as np
 
 from colgen.result import Stage
 from colgen.space.class_space import ClassSpace
+from colgen.stop import Stop
 
 
-def greedy_placement(space: ClassSpace) -> tuple[Stage, ...] | None:
+def greedy_placement(space: ClassSpace, stop: Stop | None = None) -> tuple[Stage, ...] | None:
     """A quick placement, no optimality claim: bisection over the candidate values with a greedy
     test that builds the pipeline front to back, each stage covering as many layers per GPU as it
     can with the GPUs left (only links to the previous stage fast enough)."""
     V = space.candidates()
     lo, hi, best = 0, len(V) - 1, None
     while lo <= hi:
+        if stop is not None:
+            stop.check()
         mid = (lo + hi) // 2
         found = greedy_at(space, float(V[mid]), space.eligible(float(V[mid])))
         if found:
