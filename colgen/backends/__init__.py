@@ -19,18 +19,22 @@ def check_backend_name(name: str) -> None:
 
 
 def get_backend(name: str, num_cols: int = 0, num_rows: int = 0,
-                log: Callable[[str], None] | None = None, growing: bool = False) -> Backend:
+                log: Callable[[str], None] | None = None, growing: bool = False,
+                in_process: bool = False) -> Backend:
     """The engine called ``name`` (``auto``: Gurobi when installed and licensed for the size, else
     HiGHS), or a :class:`BackendError` saying why it cannot be used. A ``growing`` model (the
     column-generation master) has no size yet: ``auto`` gives it Gurobi only under an unrestricted
-    license; an explicit ``gurobi`` is taken at the user's word."""
+    license; an explicit ``gurobi`` is taken at the user's word. ``in_process``: never solve in a
+    child process (the small, node-budgeted MIPs of the heuristics, where a process start would
+    cost more than the solve)."""
+    highs_isolate = False if in_process else None
     from colgen.backends.gurobi import GurobiBackend, gurobi_unavailable
     from colgen.backends.highs import HighsBackend
 
     say = log or (lambda _msg: None)
     check_backend_name(name)
     if name == "highs":
-        return HighsBackend()
+        return HighsBackend(isolate=highs_isolate)
     why = gurobi_unavailable()
     if why is None:
         gurobi = GurobiBackend()
@@ -45,4 +49,4 @@ def get_backend(name: str, num_cols: int = 0, num_rows: int = 0,
     if name == "gurobi":
         raise BackendError(f"Gurobi cannot take this model: {why}; use --backend highs")
     say(f"backend: HiGHS (Gurobi not used: {why})")
-    return HighsBackend()
+    return HighsBackend(isolate=highs_isolate)

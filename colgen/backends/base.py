@@ -126,7 +126,7 @@ class Backend(ABC):
     @abstractmethod
     def solve(self, model: MatrixModel, *, stop: Stop | None = None, node_limit: int | None = None,
               gap: float = 0.0, verbose: bool = False, relax: bool = False,
-              progress: Progress | None = None) -> MipOutcome:
+              progress: Progress | None = None, presolve: bool = True) -> MipOutcome:
         """Solve ``model`` (its LP relaxation with ``relax``) until optimal, ``stop`` says so, or
         ``node_limit`` branch-and-bound nodes are spent (a deterministic budget)."""
 

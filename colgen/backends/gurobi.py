@@ -93,7 +93,7 @@ class GurobiBackend(Backend):
 
     def solve(self, model: MatrixModel, *, stop: Stop | None = None, node_limit: int | None = None,
               gap: float = 0.0, verbose: bool = False, relax: bool = False,
-              progress: Progress | None = None) -> MipOutcome:
+              progress: Progress | None = None, presolve: bool = True) -> MipOutcome:
         gp = _gurobipy()
         t0 = time.perf_counter()
         stop = stop or Stop()
@@ -116,6 +116,8 @@ class GurobiBackend(Backend):
             if node_limit is not None:
                 m.Params.NodeLimit = float(node_limit)
             m.Params.MIPGap = float(gap)
+            if not presolve:
+                m.Params.Presolve = 0
             where = gp.GRB.Callback
 
             def callback(model_: Any, at: int) -> None:

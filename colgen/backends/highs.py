@@ -87,7 +87,7 @@ def _pass_model(h: highspy.Highs, model: MatrixModel, relax: bool) -> None:
 
 def solve_here(model: MatrixModel, *, stop: Stop | None = None, node_limit: int | None = None,
                gap: float = 0.0, verbose: bool = False, relax: bool = False,
-               progress: Progress | None = None, report: Any = None) -> MipOutcome:
+               progress: Progress | None = None, presolve: bool = True, report: Any = None) -> MipOutcome:
     """Solve in this process. ``progress(incumbent, bound)`` hears of every improving solution and,
     at most once a second, the dual bound; ``report(kind, value, x)`` (the child process's channel)
     also receives the solutions themselves."""
@@ -101,6 +101,8 @@ def solve_here(model: MatrixModel, *, stop: Stop | None = None, node_limit: int 
     if node_limit is not None:
         h.setOptionValue("mip_max_nodes", int(node_limit))
     h.setOptionValue("mip_rel_gap", float(gap))
+    if not presolve:
+        h.setOptionValue("presolve", "off")
     last_bound = [0.0]
 
     def interrupt(e: Any) -> None:
@@ -184,10 +186,12 @@ def _worker_main() -> None:
         except BrokenPipeError:                   # the parent is gone or stopped listening
             os._exit(1)
 
-    model, time_limit, node_limit, gap, verbose, relax = pickle.load(sys.stdin.buffer)
+    model, deadline, node_limit, gap, verbose, relax, presolve = pickle.load(sys.stdin.buffer)
+    # The parent's deadline on the shared wall clock: this process's start-up counts against it.
+    time_limit = None if deadline is None else max(deadline - time.time(), 1e-3)
     try:
         result = solve_here(model, stop=Stop(time_limit), node_limit=node_limit, gap=gap, verbose=verbose,
-                            relax=relax, report=send)
+                            relax=relax, presolve=presolve, report=send)
     except Exception as exc:  # report, never hang the parent
         result = MipOutcome("error", None, None, None, message=repr(exc))
     send("done", result, None)
@@ -196,7 +200,7 @@ def _worker_main() -> None:
 
 def solve_isolated(model: MatrixModel, *, stop: Stop | None = None, node_limit: int | None = None,
                    gap: float = 0.0, verbose: bool = False, relax: bool = False,
-                   progress: Progress | None = None) -> MipOutcome:
+                   progress: Progress | None = None, presolve: bool = True) -> MipOutcome:
     """Solve in a child process killed at the deadline plus a small grace period.
 
     The child is a fresh interpreter (``python -m``), so scripts calling colgen need no
@@ -221,13 +225,15 @@ def solve_isolated(model: MatrixModel, *, stop: Stop | None = None, node_limit: 
 
     threading.Thread(target=reader, daemon=True).start()
     time_limit = stop.remaining()
-    grace = 0.0 if time_limit is None else min(1.0, max(0.25, 0.02 * time_limit))
-    hard = None if time_limit is None else t0 + time_limit + grace
+    # The child stops itself at the deadline; it is killed if it is still running a moment later
+    # (HiGHS' presolve does not look at the clock everywhere).
+    hard = None if time_limit is None else t0 + time_limit + 0.3
+    deadline = None if time_limit is None else time.time() + time_limit
     best = MipOutcome("time_limit", None, None, None)
     stopped = None
     try:
         try:
-            pickle.dump((model, time_limit, node_limit, gap, verbose, relax), proc.stdin)
+            pickle.dump((model, deadline, node_limit, gap, verbose, relax, presolve), proc.stdin)
             proc.stdin.close()
         except BrokenPipeError:
             stopped = "error"
@@ -279,11 +285,11 @@ class HighsBackend(Backend):
 
     def solve(self, model: MatrixModel, *, stop: Stop | None = None, node_limit: int | None = None,
               gap: float = 0.0, verbose: bool = False, relax: bool = False,
-              progress: Progress | None = None) -> MipOutcome:
+              progress: Progress | None = None, presolve: bool = True) -> MipOutcome:
         isolate = self.isolate if self.isolate is not None else model.nnz > ISOLATE_NNZ
         run = solve_isolated if isolate else solve_here
         return run(model, stop=stop, node_limit=node_limit, gap=gap, verbose=verbose, relax=relax,
-                   progress=progress)
+                   progress=progress, presolve=presolve)
 
     def new_lp(self, *, maximize: bool, verbose: bool = False) -> HighsLP:
         return HighsLP(maximize=maximize, verbose=verbose)

@@ -100,7 +100,7 @@ def decide(space: ClassSpace, eligible: np.ndarray, *, backend: str = "auto",
                         row_upper=np.r_[np.inf, avail.astype(float)], col_lower=np.zeros(len(L)),
                         col_upper=most,
                         integer=np.ones(len(L), dtype=bool), maximize=False)
-    out = get_backend(backend, model.num_cols, model.num_rows).solve(model, stop=stop)
+    out = get_backend(backend, model.num_cols, model.num_rows, in_process=True).solve(model, stop=stop)
     if out.status == "infeasible":
         return False
     if stop is not None:

@@ -76,7 +76,9 @@ class PoolMip:
                             col_lower=np.zeros(n), col_upper=np.ones(n), integer=np.ones(n, dtype=bool),
                             maximize=False)
         engine = get_backend(self.backend, model.num_cols, model.num_rows)
-        out = engine.solve(model, stop=self.stop, node_limit=node_limit)
+        # No presolve: on pool models with thousands of star rows HiGHS spends minutes in it, deaf
+        # to the clock (a child process bounds the damage for large models, see backends/highs.py).
+        out = engine.solve(model, stop=self.stop, node_limit=node_limit, presolve=False)
         self.stop.check()                      # the MIP may have ended at the deadline
         if out.x is None:
             return None
