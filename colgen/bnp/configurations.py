@@ -33,10 +33,14 @@ from colgen.stop import Stop
 MAX_CONFIGURATIONS = 200_000
 
 
+def usable_classes(space: ClassSpace, eligible: np.ndarray) -> np.ndarray:
+    """Classes that may serve a stage of a pipeline with two or more stages (a segment < M)."""
+    return eligible[1:space.num_layers].any(axis=(0, 1))
+
+
 def network_free(space: ClassSpace, T: float, eligible: np.ndarray) -> bool:
     """True when no link among classes usable in a multi-stage pipeline is slower than T."""
-    M = space.num_layers
-    usable = eligible[1:M].any(axis=(0, 1))
+    usable = usable_classes(space, eligible)
     rho = space.classes.rho[np.ix_(usable, usable)]
     return bool((rho >= T).all())
 
@@ -66,7 +70,7 @@ def decide(space: ClassSpace, eligible: np.ndarray, *, backend: str = "auto",
     if M == 1:
         return False
     cls = space.classes
-    usable = np.nonzero(eligible[1:M].any(axis=(0, 1)))[0]
+    usable = np.nonzero(usable_classes(space, eligible))[0]
     types = np.unique(cls.type[usable])
     if not len(types):
         return False

@@ -18,16 +18,20 @@ class BnpOptions:
     ``same-type`` and ``smaller-k`` restrict the search and make the status ``heuristic``.
     ``configurations``: decide thresholds where no link can bind by the configuration ILP
     (colgen/bnp/configurations.py); False sends every threshold through branch-and-price.
+    ``network_checks``: where links bind, try the component bound (colgen/bnp/components.py) and the
+    group-path heuristic (colgen/bnp/group_path.py) before branch-and-price (False: ablation).
     """
 
     prune: str | tuple[str, ...] = "safe"
     configurations: bool = True
+    network_checks: bool = True
     # ---- tuning
     columns_per_round: int = 64        #: columns added per pricing round (best first)
     node_budget: int = 64              #: first node budget of a tree in the integer phase (grows 4x)
     heuristic_every: int = 16          #: tree nodes between runs of the pool MIP
     pool_mip_nodes: int = 500          #: branch-and-bound nodes of one pool MIP
     multistart: int = 40               #: randomized greedy attempts per ladder target
+    path_nodes: int = 20_000           #: depth-first nodes of one group-path search
     ladder: tuple[float, ...] = (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
     """Relative steps below the bound at which the ladder looks for incumbents."""
     row_age: int = 200                 #: master solves after which a star row without dual is dropped

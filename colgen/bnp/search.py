@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from colgen.bnp.components import component_check
 from colgen.bnp.configurations import decide, network_free
+from colgen.bnp.group_path import best_group_path, group_path
 from colgen.bnp.heuristics import PoolMip
 from colgen.bnp.options import BnpOptions
 from colgen.bnp.primal import PrimalSchedule
@@ -38,9 +40,10 @@ class ThresholdSearch:
     """The outer search over candidate values, with the incumbent and the global bound."""
 
     def __init__(self, space: ClassSpace, tree: BranchAndPrice, primal: PrimalSchedule, incumbent: Incumbent,
-                 *, configurations: bool, gap: float, backend: str, stop: Stop, log: Log):
+                 *, options: BnpOptions, gap: float, backend: str, stop: Stop, log: Log):
         self.space, self.tree, self.primal, self.incumbent = space, tree, primal, incumbent
-        self.configurations, self.gap, self.backend, self.stop, self.say = configurations, gap, backend, stop, log
+        self.options, self.gap, self.backend, self.stop, self.say = options, gap, backend, stop, log
+        self.links_bind = not bool((space.classes.rho >= space.upper).all())
         self.V = space.candidates()
         self.hi = len(self.V)                   # candidates V[hi:] are refuted
         self.activity = "starting"
@@ -77,17 +80,26 @@ class ThresholdSearch:
 
     # ------------------------------------------------------------------ probes
     def probe(self, T: float, integer: bool, node_budget: int | None = None) -> Probe:
-        """Decide T exactly where no link can bind (configurations), else by branch-and-price
-        (only its root LP unless ``integer``)."""
+        """Decide T exactly where no link can bind (configurations); where links bind, try the
+        component bound and the group path first; else branch-and-price (only its root LP unless
+        ``integer``)."""
         self.tree.stats.thresholds += 1
         self.activity = f"probe at T={T:.6g}"
         eligible = self.space.eligible(T)
-        if self.configurations and network_free(self.space, T, eligible):
+        opt = self.options
+        if opt.configurations and network_free(self.space, T, eligible):
             answer = decide(self.space, eligible, backend=self.backend, stop=self.stop)
             if answer is False:
                 return REFUTED
             if answer:
                 return Probe.found(answer)
+        elif opt.network_checks:
+            checked = component_check(self.space, T, eligible, backend=self.backend, stop=self.stop)
+            if checked is not None:
+                return checked
+            found = group_path(self.space, T, eligible, opt.path_nodes, backend=self.backend, stop=self.stop)
+            if found and self.incumbent.offer(found) >= T:
+                return Probe.found(found)
         return self.tree.feasible_at(T, eligible, root_only=not integer, node_budget=node_budget)
 
     def record(self, T: float, phase: str, probe: Probe) -> None:
@@ -105,6 +117,12 @@ class ThresholdSearch:
         if first is not None:
             self.incumbent.offer(first.placement)
             self.line(self.incumbent.value, "init", "greedy")
+        if self.options.network_checks and self.links_bind:
+            self.activity = "group paths"
+            found = best_group_path(self.space, self.options.path_nodes, self.incumbent.value,
+                                    backend=self.backend, stop=self.stop)
+            if found and self.incumbent.offer(found) >= self.incumbent.value:
+                self.line(self.incumbent.value, "init", "group path")
         # Bisection with the cheap answers: exact where no link can bind, the root LP elsewhere.
         a, b = 0, self.hi - 1
         while a <= b:
@@ -154,8 +172,8 @@ def _engine(instance: Instance, options: BnpOptions, *, stop: Stop, gap: float, 
     tree = BranchAndPrice(space, backend=backend, options=options, stop=stop, log=log, incumbent=incumbent,
                           pool_mip=pool_mip)
     primal = PrimalSchedule(space, tree, incumbent, options)
-    search = ThresholdSearch(space, tree, primal, incumbent, configurations=options.configurations, gap=gap,
-                             backend=backend, stop=stop, log=log)
+    search = ThresholdSearch(space, tree, primal, incumbent, options=options, gap=gap, backend=backend, stop=stop,
+                             log=log)
     return inst, space, search
 
 
@@ -198,7 +216,8 @@ def threshold_lp_bound(instance: Instance, stop: Stop | None = None) -> float | 
     """The global bound after the bisection when every threshold is answered by the decision
     master's root LP: the LP bound of the threshold master (for comparisons with other masters)."""
     stop = stop or Stop()
-    parts = _engine(instance, BnpOptions(configurations=False), stop=stop, gap=0.0, backend="highs", log=Log())
+    parts = _engine(instance, BnpOptions(configurations=False, network_checks=False), stop=stop, gap=0.0,
+                    backend="highs", log=Log())
     if parts is None:
         return None
     try:
