@@ -36,7 +36,7 @@ def test_component_bound_and_group_path_agree_with_brute_force(inst, symmetry):
         el = space.eligible(T)
         checked = component_check(space, T, el, backend="highs", stop=Stop())
         if checked is not None and checked.outcome is Outcome.REFUTED:
-            assert T > opt, (T, opt)       # the optimum is itself a candidate: compare exactly
+            assert opt < T, (T, opt)       # the optimum is itself a candidate: compare exactly
         elif checked is not None:
             assert placement_throughput(inst, checked.placement) >= T * (1 - 1e-12)
         found = group_path(space, T, el, 2000, backend="highs")
