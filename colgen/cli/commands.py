@@ -47,6 +47,8 @@ def solve(args: argparse.Namespace) -> int:
         fields["prune"] = args.prune
     if args.method == "ilp":
         fields.update(formulation=args.formulation, verbose=args.verbose)
+    if args.no_network_checks:
+        fields["network_checks"] = False
     result = run_solve(inst, args.method, time_limit=args.time_limit, gap=args.gap, backend=args.backend,
                        log=_log(args), **fields)
     report = result.to_dict(inst)

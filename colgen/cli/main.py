@@ -64,6 +64,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--prune", metavar="RULES",
                    help="none, safe, or rules like symmetry,dominance,bound (default: safe for bnp, none for "
                         "ilp; see colgen prune-report)")
+    s.add_argument("--no-network-checks", action="store_true",
+                   help="bnp: skip the component bound and the group path where links bind (ablation)")
     s.add_argument("-o", "--output", metavar="FILE", help="write the result JSON here (atomically)")
     s.add_argument("--json", action="store_true", help="print the result JSON on stdout")
     s.add_argument("--verbose", action="store_true", help="also show the LP/MIP engine's own log")
