@@ -140,12 +140,34 @@ def large_126x256() -> dict[str, Any]:
     }
 
 
+def hf_llama_70b() -> dict[str, Any]:
+    """The model straight from a Hugging Face config.json (see instances/models/README.md)."""
+    model = {"hf_config": "models/llama-3.1-70b-instruct/config.json", "name": "Llama-3.1-70B-Instruct",
+             "seq_len": 8192, "batch_size": 64}
+    gpus = nodes("h100-", "H100", 4, 4) + nodes("a100-", "A100", 4, 4) + nodes("l40s-", "L40S", 4, 4)
+    intra = {g["node"]: {"intra_gbps": {"H100": 450, "A100": 300}.get(g["type"], 32)} for g in gpus}
+    return {
+        "format": "colgen-instance/1", "name": "hf-llama-3.1-70b",
+        "description": "Llama-3.1-70B-Instruct (80 layers, from its Hugging Face config.json) on 12 GPUs in "
+                       "3 nodes: 4 H100, 4 A100, 4 L40S; 8k-token sequences, batch 64, K=4",
+        "source": "model from instances/models/llama-3.1-70b-instruct/config.json; GPU specs from the "
+                  "catalogue (roofline, 50% efficiency); NVLink inside H100/A100 nodes, PCIe inside L40S "
+                  "nodes, 200 Gb/s InfiniBand (25 GB/s) between nodes",
+        "model": model,
+        "gpu_types": {t: {"catalogue": c} for t, c in
+                      (("H100", "H100-SXM"), ("A100", "A100-80GB"), ("L40S", "L40S"))},
+        "cluster": {"gpus": gpus, "topology": {"intra_node_gbps": 32, "inter_node_gbps": 25,
+                                               "nodes": intra}},
+        "parallelism": {"max_gpus_per_segment": 4, "dp_efficiency": [1.0, 0.97, 0.95, 0.93]},
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--legacy-dir", default=str(Path(__file__).resolve().parents[1] / "instances" / "legacy"))
     args = ap.parse_args()
     docs = {"seed-tiny": seed_tiny(), "seed-demo": seed_demo(), "mixed-80x65": mixed_80x65(),
-            "large-126x256": large_126x256()}
+            "large-126x256": large_126x256(), "hf-llama-3.1-70b": hf_llama_70b()}
     legacy = Path(args.legacy_dir)
     if legacy.is_dir():
         for name in ("tiny", "small", "medium"):
@@ -154,7 +176,7 @@ def main() -> None:
                              f"'{name}' (roofline GPU models from the catalogue, K=4, eff 0.95)")
             docs[f"legacy-{name}"] = doc
     for name, doc in docs.items():
-        instance_from_dict(doc)
+        instance_from_dict(doc, base=OUT)
         write_json_atomic(OUT / f"{name}.json", doc)
         print(f"wrote instances/{name}.json")
 

@@ -38,6 +38,24 @@ def show(args: argparse.Namespace) -> int:
     return OK
 
 
+def model(args: argparse.Namespace) -> int:
+    from colgen.model.hf import analyse_hf_config, load_hf_config, model_from_hf_config
+    from colgen.report.text import describe_hf_model
+
+    config = load_hf_config(args.config)
+    block, notices = model_from_hf_config(config, seq_len=args.seq_len, batch_size=args.batch_size,
+                                          source=args.config, bytes_per_element=args.bytes_per_element)
+    instance_from_dict({"model": block, "gpu_types": {"x": {"catalogue": "H100-SXM"}},   # colgen accepts it
+                        "cluster": {"gpus": [{"type": "x"}], "bandwidth_gbps": [[0]]},
+                        "parallelism": {"max_gpus_per_segment": 1}})
+    if args.json:
+        print(json.dumps({"model": block, "notices": notices}, indent=1))
+        return OK
+    analysis, _ = analyse_hf_config(config, source=args.config, bytes_per_element=args.bytes_per_element)
+    print(describe_hf_model(args.config, analysis, block, notices))
+    return OK
+
+
 def solve(args: argparse.Namespace) -> int:
     from colgen.report.text import describe_result
 

@@ -51,6 +51,16 @@ def parser() -> argparse.ArgumentParser:
                  "colgen show instances/seed-demo.json")
     s.add_argument("instance", help="instance JSON file")
 
+    s = _command(sub, "model", "derive colgen's model block from a Hugging Face config.json (layers, shapes, "
+                 "bytes per element, grouped-query attention, gated FFN, experts)",
+                 "colgen model instances/models/llama-3.1-70b-instruct/config.json --seq-len 8192 --batch-size 64")
+    s.add_argument("config", help="a Hugging Face config.json, or hf:ORG/NAME to fetch it (needs huggingface_hub)")
+    s.add_argument("--seq-len", type=int, default=4096, help="tokens per sample (not in config.json)")
+    s.add_argument("--batch-size", type=_positive, default=16, help="samples per pipeline batch (not in config.json)")
+    s.add_argument("--bytes-per-element", type=_positive, metavar="B",
+                   help="override torch_dtype (e.g. 1 for FP8 serving)")
+    s.add_argument("--json", action="store_true", help="print {model, notices} as JSON")
+
     s = _command(sub, "solve", "find a placement of maximum throughput and prove it optimal",
                  "colgen solve instances/seed-demo.json --time-limit 60 -o result.json")
     s.add_argument("instance", help="instance JSON file")

@@ -74,10 +74,15 @@ class Instance:
 
 
 def load_instance(path: str | Path) -> Instance:
-    """Read and validate an instance file."""
+    """Read and validate an instance file (a model's ``hf_config`` path is relative to its folder).
+
+    >>> inst = load_instance("instances/seed-tiny.json")
+    >>> inst.num_layers, inst.num_gpus, inst.max_gpus_per_segment
+    (4, 4, 2)
+    """
     data = read_json(path)
     try:
-        return instance_from_dict(data)
+        return instance_from_dict(data, base=Path(path).parent)
     except InputError as exc:
         raise exc.with_source(str(path)) from None
 
@@ -113,12 +118,24 @@ def _schema_error(data: Any) -> InputError | None:
     return InputError(where, err.message)
 
 
-def instance_from_dict(data: Any) -> Instance:
-    """Validate ``data`` (a parsed JSON document) and build the :class:`Instance`."""
+def instance_from_dict(data: Any, base: str | Path | None = None) -> Instance:
+    """Validate ``data`` (a parsed JSON document) and build the :class:`Instance`. A model given by
+    ``hf_config`` (a Hugging Face config.json) is read from that path, relative to ``base``.
+
+    >>> from colgen.jsonio import read_json
+    >>> inst = instance_from_dict(read_json("instances/hf-llama-3.1-70b.json"), base="instances")
+    >>> inst.model.name, inst.model.num_layers, inst.model.bytes_per_element
+    ('Llama-3.1-70B-Instruct', 80, 2.0)
+    """
     error = _schema_error(data)
     if error is not None:
         raise error
-    model = _model(data["model"])
+    block = data["model"]
+    if "hf_config" in block:
+        from colgen.model.hf import resolve_model
+
+        block, _notices = resolve_model(block, base)
+    model = _model(block)
     par = data["parallelism"]
     K = par["max_gpus_per_segment"]
     gpu_types = tuple(_gpu_type(name, spec, model) for name, spec in data["gpu_types"].items())

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 
 import numpy as np
 
+from colgen.model.hf import Analysis
 from colgen.model.instance import Instance
 from colgen.model.performance import gpu_throughput
 from colgen.result import Result
@@ -122,4 +124,47 @@ def describe_pruning(rows: list[dict]) -> str:
         if r.get("note"):
             line += f"  ({r['note']})"
         lines.append(line)
+    return "\n".join(lines)
+
+
+def describe_hf_model(source: str, analysis: Analysis, block: dict, notices: list[str]) -> str:
+    """What ``colgen model CONFIG.json`` prints: the model in words, the converter's notes, and the
+    model block to paste into an instance."""
+    a = analysis
+    bpe = block["bytes_per_element"]
+    big = a.max_layer
+    lines = [f"{block['name']} ({source}; model_type {a.model_type or '?'})"]
+    ffn = ("experts (see below)" if a.ffn_dim is None else
+           f"FFN {a.ffn_dim} ({'gated: gate, up, down (SwiGLU)' if a.gated_ffn else 'not gated: up, down'})")
+    lines.append(f"  {a.num_layers} decoder layers, d_model {a.d_model}, {ffn}")
+    if a.attention == "mla":
+        lines.append(f"  attention: {a.num_heads} heads, multi-head latent attention (DeepSeek MLA), "
+                     f"{a.kv_elements_per_token} cached elements per token per layer")
+    elif a.num_kv_heads == a.num_heads:
+        lines.append(f"  attention: {a.num_heads} heads, multi-head (every head its own keys and values), "
+                     f"head_dim {a.head_dim}")
+    else:
+        lines.append(f"  attention: {a.num_heads} heads, {a.num_kv_heads} key/value heads (grouped-query: "
+                     f"{a.num_heads // a.num_kv_heads} query heads share one), head_dim {a.head_dim}")
+    lines.append(f"  bytes per element: {bpe:g}" + (
+        f" (torch_dtype {a.dtype_name})" if a.dtype_name else ""))
+    weight = big.total * bpe / 1e9
+    kv = block.get("kv_gb_per_sample_layer", block["seq_len"] * a.kv_elements_per_token * bpe / 1e9)
+    lines.append(f"  per layer: {big.total:,} parameters = {weight:.4g} GB; KV cache {kv * 1e3:.4g} MB per "
+                 f"sample at seq_len {block['seq_len']}")
+    total = sum(layer.total for layer in a.layers) * bpe / 1e9
+    outside = (a.embedding_params + a.lm_head_params) * bpe / 1e9
+    lines.append(f"  all layers: {total:.4g} GB of weights" + (
+        f" (+ {outside:.3g} GB of embeddings and LM head, not decoder layers: not placed)" if outside else ""))
+    if a.moe is not None:
+        moe = next(layer for layer in a.layers if layer.kind == "moe")
+        lines.append(f"  mixture of experts: {a.moe['experts']} experts per MoE layer, {a.moe['active']} per token. "
+                     f"Modelled: memory holds every expert ({moe.total:,} parameters per layer); the roofline "
+                     f"latency model charges compute for all of them too ({moe.total / moe.active:.2f}x the "
+                     f"{moe.active:,} a token uses), so compute-bound stage throughputs are pessimistic")
+    lines.append("notes:")
+    lines += [f"  - {n}" for n in notices]
+    lines.append("model block (paste it into an instance, or give {\"hf_config\": PATH, \"seq_len\": ..., "
+                 "\"batch_size\": ...}):")
+    lines.append(json.dumps(block, indent=1))
     return "\n".join(lines)
