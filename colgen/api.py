@@ -93,10 +93,15 @@ def solve(instance: Instance, method: str = "bnp", *, time_limit: float | None =
             result = solve_ilp(instance, opts, stop=stop, gap=gap, backend=backend, log=say, segments=segments)
     result.timings["total"] = stop.elapsed()
     result.statistics["prune"] = rules
+    result.options = {"method": method, "time_limit": time_limit, "gap": gap, "backend": backend,
+                      **{k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(opts).items()}}
     if any(not RULES[r].safe for r in rules) and result.placement:
         result.statistics["restricted_bound"] = result.bound
         result.statistics["restricted_status"] = result.status
         result.status, result.bound = "heuristic", None
+    last = {"time_s": result.timings["total"], "incumbent": result.objective, "bound": result.bound}
+    if not result.trace or {**result.trace[-1], "time_s": None} != {**last, "time_s": None}:
+        result.trace.append(last)       # every trace ends with what the result says
     check(instance, result)
     return result
 

@@ -1,9 +1,11 @@
 """Placements and results: what every solver returns and what the verifier checks.
 
 A :class:`Placement` is a list of stages (consecutive layer segments with their GPU ids). A
-:class:`Result` adds what the solver proved: objective, bound, gap, status, timings, statistics.
-:meth:`Result.to_dict` renders the JSON report (the seed's allocation records, plus connections and
-the bottleneck); :func:`result_from_dict` reads one back.
+:class:`Result` adds what the solver proved: objective, bound, gap, status, timings, statistics, the
+options it ran with and its convergence trace. :meth:`Result.to_dict` renders the JSON report (the
+seed's allocation records with GPU types and nodes, the links between stages with their bandwidth,
+the bottleneck in words, a summary line, units, the colgen version); :func:`result_from_dict` reads
+one back.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ from typing import Any
 
 from colgen.errors import InputError
 from colgen.model.instance import Instance
+from colgen.model.performance import memory_need_gb
+
+#: The units of the numbers in a result report (also written into it).
+UNITS = {"throughput": "tokens/s", "bandwidth": "GB/s (1e9 bytes/s)", "memory": "GB (1e9 bytes)",
+         "time": "s"}
 
 
 @dataclass(frozen=True)
@@ -51,10 +58,51 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     return max(0.0, (bound - objective) / objective)
 
 
+def si(x: float | None, unit: str = "") -> str:
+    """``x`` with three significant digits and an SI prefix: ``si(21143.9, "tokens/s")`` is
+    ``'21.1k tokens/s'``."""
+    if x is None:
+        return "-"
+    for prefix, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g}{prefix}" + (f" {unit}" if unit else "")
+    return f"{x:.3g}" + (f" {unit}" if unit else "")
+
+
+def id_ranges(ids: list[int] | tuple[int, ...]) -> str:
+    """``[0, 1, 2, 5]`` as ``'0-2,5'``."""
+    out: list[str] = []
+    for _, run in itertools.groupby(enumerate(sorted(ids)), key=lambda p: p[1] - p[0]):
+        r = [g for _, g in run]
+        out.append(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}")
+    return ",".join(out)
+
+
+def gpus_in_words(instance: Instance, gpu_ids: list[int] | tuple[int, ...]) -> str:
+    """``2 x L40S (GPUs 8-9, node l40s-0)``: the types, the ids and the nodes of a GPU set."""
+    types = Counter(instance.gpus[g].type for g in gpu_ids)
+    what = " + ".join(f"{n} x {t}" for t, n in types.items())
+    nodes = list(dict.fromkeys(instance.gpus[g].node for g in gpu_ids if instance.gpus[g].node is not None))
+    where = (f", node {nodes[0]}" if len(nodes) == 1 else f", nodes {', '.join(nodes)}") if nodes else ""
+    return f"{what} (GPU{'s' if len(gpu_ids) > 1 else ''} {id_ranges(gpu_ids)}{where})"
+
+
 @dataclass
 class Result:
     """A solver's answer. ``objective`` is the throughput of ``placement`` (tokens/s), ``bound`` a
-    proven upper bound on the optimum."""
+    proven upper bound on the optimum. ``options`` are the options it ran with (common ones and the
+    method's own); ``trace`` is its convergence: ``{"time_s", "incumbent", "bound"}`` records, the
+    incumbent's throughput (None before the first placement) and the proven bound over time.
+
+    >>> from colgen import load_instance, solve
+    >>> inst = load_instance("instances/seed-tiny.json")
+    >>> r = solve(inst, "brute")
+    >>> r.status, len(r.placement), r.trace[-1]["bound"] == r.objective
+    ('optimal', 2, True)
+    >>> report = r.to_dict(inst)
+    >>> report["summary"]  # doctest: +ELLIPSIS
+    '2 stages on 4 of 4 GPUs (2 x A100, 2 x V100), throughput ... tokens/s; bottleneck: ...'
+    """
 
     instance: str
     method: str
@@ -64,6 +112,8 @@ class Result:
     bound: float | None
     timings: dict[str, float] = field(default_factory=dict)
     statistics: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    trace: list[dict[str, float | None]] = field(default_factory=list)
 
     @property
     def gap(self) -> float | None:
@@ -71,8 +121,12 @@ class Result:
 
     def to_dict(self, instance: Instance) -> dict[str, Any]:
         """The JSON report; throughputs are evaluated with the instance's performance tables."""
+        from colgen import __version__
+
         tab = instance.tables
-        B = instance.model.batch_size
+        m = instance.model
+        B = m.batch_size
+        bytes_per_token = m.d_model * m.bytes_per_element
         allocations, values = [], []
         for i, s in enumerate(self.placement):
             thr = tab.stage_throughput(s.num_layers, s.gpu_ids)
@@ -83,29 +137,74 @@ class Result:
                             "segment_size": s.num_layers},
                 "gpu_ids": list(s.gpu_ids),
                 "gpu_types": dict(Counter(instance.gpus[g].type for g in s.gpu_ids)),
+                "nodes": list(dict.fromkeys(instance.gpus[g].node for g in s.gpu_ids)),
+                "gpus": [{"id": g, "type": instance.gpus[g].type, "node": instance.gpus[g].node}
+                         for g in s.gpu_ids],
                 "num_gpus": len(s.gpu_ids),
                 "throughput": thr,
                 "workload_per_gpu": B / len(s.gpu_ids),
+                "memory_gb_per_gpu": float(memory_need_gb(
+                    s.num_layers, B / len(s.gpu_ids), weight_gb_per_layer=m.weight_gb_per_layer,
+                    kv_gb_per_sample_layer=m.kv_gb_per_sample_layer, reserved_gb=instance.reserved_memory_gb)),
             })
         connections = []
-        for i, (a, b) in enumerate(zip(self.placement, self.placement[1:], strict=False)):
+        for i, (a, b) in enumerate(itertools.pairwise(self.placement)):
             thr = tab.link_throughput(a.gpu_ids, b.gpu_ids)
+            pair = min((tab.link_throughput((x,), (y,)), x, y) for x in a.gpu_ids for y in b.gpu_ids)
             values.append((thr, {"kind": "link", "from_stage": i, "to_stage": i + 1}))
-            connections.append({"from_stage": i, "to_stage": i + 1, "throughput": thr})
-        bottleneck = min(values, key=lambda v: v[0])[1] if values else None
+            connections.append({
+                "from_stage": i, "to_stage": i + 1, "throughput": thr,
+                "bandwidth_gbps": thr * bytes_per_token / 1e9,
+                "slowest_pair": {"from_gpu": pair[1], "to_gpu": pair[2],
+                                 "from_node": instance.gpus[pair[1]].node, "to_node": instance.gpus[pair[2]].node},
+            })
+        bottleneck = None
+        if values:
+            thr, bottleneck = min(values, key=lambda v: v[0])
+            bottleneck = {**bottleneck, "throughput": thr, "text": self._bottleneck_words(instance, bottleneck, thr)}
+        used = sorted({g for s in self.placement for g in s.gpu_ids})
         return {
+            "colgen_version": __version__,
             "instance": self.instance,
             "method": self.method,
             "status": self.status,
             "objective": self.objective,
             "bound": self.bound,
             "gap": self.gap,
+            "units": UNITS,
+            "summary": self._summary(instance, used, bottleneck),
+            "num_stages": len(self.placement),
+            "gpus_used": len(used),
+            "gpus_total": instance.num_gpus,
             "bottleneck": bottleneck,
             "allocations": allocations,
             "connections": connections,
             "timings": self.timings,
             "statistics": self.statistics,
+            "options": self.options,
+            "trace": self.trace,
         }
+
+    def _bottleneck_words(self, instance: Instance, where: dict[str, Any], thr: float) -> str:
+        if where["kind"] == "stage":
+            s = self.placement[where["stage"]]
+            return (f"stage {where['stage']}: layers {s.start_layer}-{s.end_layer} on "
+                    f"{gpus_in_words(instance, s.gpu_ids)}, {si(thr, 'tokens/s')}")
+        a, b = self.placement[where["from_stage"]], self.placement[where["to_stage"]]
+        m = instance.model
+        bw = thr * m.d_model * m.bytes_per_element / 1e9
+        return (f"the link from stage {where['from_stage']} to stage {where['to_stage']}: "
+                f"{gpus_in_words(instance, a.gpu_ids)} -> {gpus_in_words(instance, b.gpu_ids)}, "
+                f"{bw:.3g} GB/s = {si(thr, 'tokens/s')}")
+
+    def _summary(self, instance: Instance, used: list[int], bottleneck: dict[str, Any] | None) -> str:
+        if not self.placement:
+            return f"{self.status}: no placement"
+        types = Counter(instance.gpus[g].type for g in used)
+        what = ", ".join(f"{n} x {t}" for t, n in types.items())
+        return (f"{len(self.placement)} stage{'s' if len(self.placement) > 1 else ''} on {len(used)} of "
+                f"{instance.num_gpus} GPUs ({what}), throughput {si(self.objective, 'tokens/s')}; "
+                f"bottleneck: {bottleneck['text'] if bottleneck else '-'}")
 
 
 def result_from_dict(data: Any) -> Result:
@@ -127,4 +226,5 @@ def result_from_dict(data: Any) -> Result:
     return Result(instance=str(data.get("instance", "")), method=str(data.get("method", "")),
                   status=str(data.get("status", "")), placement=tuple(stages),
                   objective=data.get("objective"), bound=data.get("bound"),
-                  timings=dict(data.get("timings") or {}), statistics=dict(data.get("statistics") or {}))
+                  timings=dict(data.get("timings") or {}), statistics=dict(data.get("statistics") or {}),
+                  options=dict(data.get("options") or {}), trace=list(data.get("trace") or []))

@@ -432,7 +432,8 @@ def test_shipped_hf_instance_loads_its_config():
     block, _ = model_from_hf_config(cfg("llama-3.1-70b-instruct"), seq_len=8192, batch_size=64)
     same = colgen_load(block | {"name": "Llama-3.1-70B-Instruct"}).model
     assert inst.model == same
-    assert inst.spec["model"]["hf_config"] == "models/llama-3.1-70b-instruct/config.json"
+    assert inst.model_source == "models/llama-3.1-70b-instruct/config.json"
+    assert "hf_config" not in inst.spec["model"]        # the document stands alone (to_json, smaller-k)
 
 
 def test_hf_config_path_is_relative_to_the_instance_file(tmp_path):

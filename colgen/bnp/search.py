@@ -47,6 +47,7 @@ class ThresholdSearch:
         self.V = space.candidates()
         self.hi = len(self.V)                   # candidates V[hi:] are refuted
         self.activity = "starting"
+        self.trace: list[dict[str, float | None]] = []   # (time, incumbent, bound) at every logged step
 
     # ------------------------------------------------------------------ state
     def bound(self) -> float:
@@ -74,6 +75,8 @@ class ThresholdSearch:
     def line(self, T: float, phase: str, outcome: str) -> None:
         g = relative_gap(self.incumbent.value, self.bound()) if self.incumbent else None
         inc = f"{self.incumbent.value:.6g}" if self.incumbent else "-"
+        self.trace.append({"time_s": self.stop.elapsed(), "incumbent": self.incumbent.value if self.incumbent
+                           else None, "bound": self.bound()})
         self.say(f"  {phase:<4} T={T:<12.6g} {outcome:<11} nodes {self.tree.stats.nodes:>6}  "
                  f"cols {self.tree.master.pool.n:>7}  bound {self.bound():<12.6g} incumbent {inc:<12} "
                  f"gap {'-' if g is None else f'{100 * g:.3f}%':>8}  {self.stop.elapsed():7.2f}s")
@@ -209,7 +212,7 @@ def solve_bnp(instance: Instance, options: BnpOptions | None = None, *, stop: St
     }
     return Result(instance.name, "bnp", status, inc.placement, inc.value if inc else None,
                   search.bound() if status != "infeasible" else None,
-                  timings={"solve": elapsed}, statistics=statistics)
+                  timings={"solve": elapsed}, statistics=statistics, trace=search.trace)
 
 
 def threshold_lp_bound(instance: Instance, stop: Stop | None = None) -> float | None:

@@ -33,7 +33,9 @@ DEFAULT_ROOFLINE_EFFICIENCY = 0.5
 
 @dataclass(frozen=True)
 class Instance:
-    """A validated instance. ``spec`` is the JSON document it was built from (for round trips)."""
+    """A validated instance. ``spec`` is the JSON document it was built from (for round trips; a model
+    given by ``hf_config`` is held there as the block derived from it, so that the document stands
+    alone, and ``model_source`` names the config.json)."""
 
     name: str
     description: str
@@ -45,6 +47,7 @@ class Instance:
     dp_efficiency: tuple[float, ...]
     reserved_memory_gb: float
     spec: Mapping[str, Any] = field(repr=False, compare=False)
+    model_source: str | None = field(default=None, compare=False)
 
     @property
     def num_layers(self) -> int:
@@ -130,11 +133,13 @@ def instance_from_dict(data: Any, base: str | Path | None = None) -> Instance:
     error = _schema_error(data)
     if error is not None:
         raise error
-    block = data["model"]
+    block, model_source = data["model"], None
     if "hf_config" in block:
         from colgen.model.hf import resolve_model
 
+        model_source = block["hf_config"]
         block, _notices = resolve_model(block, base)
+        data = {**data, "model": block}
     model = _model(block)
     par = data["parallelism"]
     K = par["max_gpus_per_segment"]
@@ -166,6 +171,7 @@ def instance_from_dict(data: Any, base: str | Path | None = None) -> Instance:
         dp_efficiency=_efficiency(par.get("dp_efficiency", 1.0), K),
         reserved_memory_gb=float(par.get("reserved_memory_gb", 0.0)),
         spec=data,
+        model_source=model_source,
     )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from colgen.model.hf import Analysis
 from colgen.model.instance import Instance
 from colgen.model.performance import gpu_throughput
-from colgen.result import Result
+from colgen.result import Result, id_ranges
 from colgen.space.allocations import fitting_gpu_counts, space_sizes
 
 
@@ -74,31 +74,51 @@ def describe_instance(inst: Instance) -> str:
 
 
 def describe_result(inst: Instance, result: Result) -> str:
+    """The placement in the user's terms: a head line with the proof, a summary line, one row per
+    stage (layers, GPUs by node, types, memory, throughput) and per link (bandwidth, nodes,
+    throughput), every number with its unit, and the bottleneck marked."""
     report = result.to_dict(inst)
     gap = report["gap"]
     head = f"{result.method}: {result.status}"
     if result.objective is not None:
         head += f", throughput {result.objective:.6g} tokens/s"
     if result.bound is not None:
-        head += f", bound {result.bound:.6g}"
+        head += f", bound {result.bound:.6g} tokens/s"
     if gap is not None:
         head += f", gap {100 * gap:.4f}%"
     lines = [head]
     if not report["allocations"]:
         return "\n".join(lines)
-    lines.append(f"  {'stage':>5} {'layers':>9} {'GPUs':<28} {'types':<18} {'tokens/s':>12}")
+    lines.append(report["summary"])
+    b = report["bottleneck"]
+    width = max(28, *(len(_gpus_by_node(inst, a["gpu_ids"])) for a in report["allocations"]))
+    lines.append(f"  {'stage':>5}  {'layers':<8} {'GPUs (node: ids)':<{width}} {'types':<14} {'memory/GPU':>10} "
+                 f"{'throughput':>16}")
     for a, c in zip(report["allocations"], report["connections"] + [None], strict=False):
         seg = a["segment"]
-        ids = ",".join(map(str, a["gpu_ids"]))
-        types = "+".join(f"{n}x{t}" for t, n in a["gpu_types"].items())
-        lines.append(f"  {a['stage']:>5} {seg['start_layer']:>4}-{seg['end_layer']:<4} {ids:<28} "
-                     f"{types:<18} {a['throughput']:>12.6g}")
+        types = " + ".join(f"{n} {t}" for t, n in a["gpu_types"].items())
+        mark = "  <- bottleneck" if b["kind"] == "stage" and b["stage"] == a["stage"] else ""
+        layers = (f"{seg['start_layer']:>3}-{seg['end_layer']:<4}" if seg["end_layer"] > seg["start_layer"]
+                  else f"{seg['start_layer']:>3}     ")
+        lines.append(f"  {a['stage']:>5}  {layers} "
+                     f"{_gpus_by_node(inst, a['gpu_ids']):<{width}} {types:<14} {a['memory_gb_per_gpu']:>7.3g} GB "
+                     f"{_si(a['throughput']):>7} tokens/s{mark}")
         if c is not None:
-            lines.append(f"  {'':>5} {'link':>9} {'':<28} {'':<18} {c['throughput']:>12.6g}")
-    b = report["bottleneck"]
-    lines.append("  bottleneck: " + (f"stage {b['stage']}" if b["kind"] == "stage"
-                                     else f"link {b['from_stage']}->{b['to_stage']}"))
+            pair = c["slowest_pair"]
+            nodes = ("" if pair["from_node"] is None or pair["to_node"] is None
+                     else f" (inside {pair['from_node']})" if pair["from_node"] == pair["to_node"]
+                     else f" ({pair['from_node']} -> {pair['to_node']})")
+            text = f"link {c['bandwidth_gbps']:.3g} GB/s{nodes}"
+            mark = "  <- bottleneck" if b["kind"] == "link" and b["from_stage"] == c["from_stage"] else ""
+            lines.append(f"  {'':>5}  {'|':<8} {text:<{width + 26}} {_si(c['throughput']):>7} tokens/s{mark}")
     return "\n".join(lines)
+
+
+def _gpus_by_node(inst: Instance, gpu_ids: list[int]) -> str:
+    by_node: dict[str | None, list[int]] = defaultdict(list)
+    for g in gpu_ids:
+        by_node[inst.gpus[g].node].append(g)
+    return "; ".join(id_ranges(ids) if node is None else f"{node}: {id_ranges(ids)}" for node, ids in by_node.items())
 
 
 def describe_pruning(rows: list[dict]) -> str:
