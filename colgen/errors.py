@@ -37,3 +37,11 @@ class ModelTooLargeError(ColgenError):
 
 class BackendError(ColgenError):
     """An LP/MIP engine is unavailable or cannot take the model (e.g. a size-limited license)."""
+
+
+class MissingExtraError(ColgenError):
+    """An optional dependency is not installed; the message names the extra that brings it."""
+
+    def __init__(self, module: str, extra: str, what: str):
+        self.module, self.extra = module, extra
+        super().__init__(f"{what} needs {module}, which is not installed; pip install 'colgen[{extra}]'")

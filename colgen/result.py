@@ -188,7 +188,8 @@ class Result:
     def _bottleneck_words(self, instance: Instance, where: dict[str, Any], thr: float) -> str:
         if where["kind"] == "stage":
             s = self.placement[where["stage"]]
-            return (f"stage {where['stage']}: layers {s.start_layer}-{s.end_layer} on "
+            layers = f"layer {s.start_layer}" if s.num_layers == 1 else f"layers {s.start_layer}-{s.end_layer}"
+            return (f"stage {where['stage']}: {layers} on "
                     f"{gpus_in_words(instance, s.gpu_ids)}, {si(thr, 'tokens/s')}")
         a, b = self.placement[where["from_stage"]], self.placement[where["to_stage"]]
         m = instance.model

@@ -100,6 +100,27 @@ def verify(args: argparse.Namespace) -> int:
     return INVALID
 
 
+def plot(args: argparse.Namespace) -> int:
+    from colgen.report.plot import KINDS
+    from colgen.result import result_from_dict
+
+    try:
+        w, h = (float(x) for x in args.size.lower().split("x"))
+        if not (0 < w <= 100 and 0 < h <= 100):
+            raise ValueError
+    except ValueError:
+        raise InputError("--size", f"'{args.size}' is not WIDTHxHEIGHT in inches", "e.g. --size 12x5") from None
+    inst = load_instance(args.instance)
+    result = result_from_dict(read_json(args.result))
+    try:
+        KINDS[args.kind](inst, result, args.output, size=(w, h), dpi=args.dpi)
+    except OSError as exc:
+        raise InputError("--output", f"cannot write '{args.output}' ({exc.strerror or exc})",
+                         "choose a writable file path") from None
+    print(f"wrote {args.output}", file=sys.stderr)
+    return OK
+
+
 def generate(args: argparse.Namespace) -> int:
     from colgen.io.generator import random_instance
 

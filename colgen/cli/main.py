@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from colgen import __version__
-from colgen.choices import BACKENDS, FORMULATIONS, METHODS, NETWORKS
+from colgen.choices import BACKENDS, FORMULATIONS, METHODS, NETWORKS, PLOT_KINDS
 from colgen.cli.exitcodes import BAD_INPUT, INTERNAL, INTERRUPTED, OK, REFUSED
 from colgen.errors import BackendError, ColgenError, InputError, ModelTooLargeError
 
@@ -80,6 +80,18 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the result JSON on stdout")
     s.add_argument("--verbose", action="store_true", help="also show the LP/MIP engine's own log")
     s.add_argument("--quiet", action="store_true", help="no solver log on stderr")
+
+    s = _command(sub, "plot", "draw a result: the placement along the layers (stages coloured by GPU type, nodes, "
+                 "link throughputs, the bottleneck), or the search's convergence",
+                 "colgen plot instances/hf-llama-3.1-70b.json result.json -o placement.png")
+    s.add_argument("instance", help="instance JSON file")
+    s.add_argument("result", help="result JSON file (as written by colgen solve -o)")
+    s.add_argument("-o", "--output", required=True, metavar="FILE", help="picture file: .png, .svg or .pdf")
+    s.add_argument("--kind", choices=PLOT_KINDS, default="placement",
+                   help="placement: stages along the layers; convergence: incumbent and bound over time; "
+                        "pareto: throughput against cost (needs cost-aware placement, not in colgen yet)")
+    s.add_argument("--size", default="12x5", metavar="WxH", help="figure size in inches")
+    s.add_argument("--dpi", type=_positive, default=100, help="pixels per inch (PNG)")
 
     s = _command(sub, "verify", "check a result against an instance with the independent verifier",
                  "colgen verify instances/seed-demo.json result.json")
