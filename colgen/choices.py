@@ -1,5 +1,5 @@
 """The names of colgen's choices (methods, formulations, backends, generator networks,
-pictures).
+pictures, sweep engines).
 
 Kept free of imports: the command line builds its help from them without loading any solver, and
 the modules that implement each choice import its names from here (one source of truth).
@@ -10,3 +10,4 @@ FORMULATIONS = ("seed", "tight", "compact")
 BACKENDS = ("auto", "highs", "gurobi")
 NETWORKS = ("uniform", "nodes", "distinct")
 PLOT_KINDS = ("placement", "convergence", "pareto")
+SWEEP_ENGINES = ("local", "dask", "ray")

@@ -22,10 +22,10 @@ LAYERS = [
     {"check"},
     {"report"},
     {"api"},
-    {"studies"},
+    {"studies", "sweep"},
     {"cli"},
 ]
-SIDE_BY_SIDE = [{"bnp", "ilp"}, {"space", "backends"}]
+SIDE_BY_SIDE = [{"bnp", "ilp"}, {"space", "backends"}, {"studies", "sweep"}]
 
 
 def _modules() -> dict[str, Path]:

@@ -121,6 +121,17 @@ def plot(args: argparse.Namespace) -> int:
     return OK
 
 
+def sweep(args: argparse.Namespace) -> int:
+    from colgen.sweep import run_sweep
+
+    rows = run_sweep(args.instances, args.grid, output=args.output, method=args.method, time_limit=args.time_limit,
+                     engine=args.engine, workers=args.workers, address=args.address,
+                     retry_failed=args.retry_failed, progress=not args.quiet)
+    failed = sum(r["status"] == "error" for r in rows)
+    print(f"{args.output}: {len(rows)} rows ({failed} failed)", file=sys.stderr)
+    return OK
+
+
 def generate(args: argparse.Namespace) -> int:
     from colgen.io.generator import random_instance
 

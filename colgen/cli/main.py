@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from colgen import __version__
-from colgen.choices import BACKENDS, FORMULATIONS, METHODS, NETWORKS, PLOT_KINDS
+from colgen.choices import BACKENDS, FORMULATIONS, METHODS, NETWORKS, PLOT_KINDS, SWEEP_ENGINES
 from colgen.cli.exitcodes import BAD_INPUT, INTERNAL, INTERRUPTED, OK, REFUSED
 from colgen.errors import BackendError, ColgenError, InputError, ModelTooLargeError
 
@@ -92,6 +92,30 @@ def parser() -> argparse.ArgumentParser:
                         "pareto: throughput against cost (needs cost-aware placement, not in colgen yet)")
     s.add_argument("--size", default="12x5", metavar="WxH", help="figure size in inches")
     s.add_argument("--dpi", type=_positive, default=100, help="pixels per inch (PNG)")
+
+    s = _command(sub, "sweep", "solve every instance for every combination of a parameter grid, one CSV row per "
+                 "run (resumable), on local processes, Dask or Ray",
+                 "colgen sweep instances/seed-tiny.json instances/seed-demo.json --grid max_gpus_per_segment=1,2,4 "
+                 "batch_size=16,32 --time-limit 60 -o table.csv")
+    s.add_argument("instances", nargs="+", metavar="INSTANCE", help="instance JSON files")
+    s.add_argument("--grid", nargs="+", action="extend", default=[], metavar="KEY=V1,V2",
+                   help="values to sweep: a model or parallelism field (batch_size, seq_len, max_gpus_per_segment, "
+                        "...), a dotted path into the instance (gpu_types.H100.memory_gb), or a solve option "
+                        "(method, time_limit, gap, prune, formulation, ...); values are JSON")
+    s.add_argument("--method", choices=METHODS, default="bnp", help="method of every run (unless the grid sweeps it)")
+    s.add_argument("--time-limit", type=_positive, metavar="S", help="seconds per run")
+    s.add_argument("--engine", choices=SWEEP_ENGINES, default="local",
+                   help="local: processes on this machine; dask: dask.distributed (extra [dask]); ray: Ray "
+                        "(extra [ray])")
+    s.add_argument("--workers", type=int, metavar="N", help="parallel runs (default: one per core); for a local "
+                   "Dask or Ray cluster, its worker count")
+    s.add_argument("--scheduler", "--address", dest="address", metavar="ADDRESS",
+                   help="an existing cluster: a Dask scheduler (tcp://host:8786) or a Ray address (ray://host:10001, "
+                        "auto); default: start a local one")
+    s.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="CSV table; rows already in it are skipped (resume)")
+    s.add_argument("--retry-failed", action="store_true", help="run again the rows whose status is error")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
 
     s = _command(sub, "verify", "check a result against an instance with the independent verifier",
                  "colgen verify instances/seed-demo.json result.json")
