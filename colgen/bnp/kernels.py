@@ -189,3 +189,15 @@ def price_segments(pi, w, f_end, f_start, eligible, avail, no_end, cut, kmask, l
             value[idx] = best
             idx += 1
     return value, seg_s, seg_e, seg_k, seg_counts
+
+
+def compiled_or_cached() -> bool:
+    """Whether :func:`price_segments` is compiled in this process or cached on disk for this source
+    and this CPU; False means its first call compiles it (about ten seconds)."""
+    if price_segments.signatures:
+        return True
+    try:
+        magic = price_segments.targetctx.codegen().magic_tuple()
+        return any(key[1] == magic for key in price_segments._cache._cache_file._load_index())
+    except Exception:       # numba's internals moved: assume cached rather than announce wrongly
+        return True

@@ -19,13 +19,14 @@ kernels (colgen/bnp/kernels.py) on it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from colgen.bnp.branching import Restrictions
-from colgen.bnp.kernels import price_segments
+from colgen.bnp.kernels import compiled_or_cached, price_segments
 from colgen.bnp.master import Duals
 
 
@@ -63,9 +64,18 @@ class Pricer(Protocol):
 
 class ClassPricer:
     """Exact pricing over GPU classes by the numba kernels. With ``problem.groups`` (class masks)
-    every column stays inside one group: the kernel runs once per group, each segment keeps its best."""
+    every column stays inside one group: the kernel runs once per group, each segment keeps its best.
+    ``announce`` hears one line before a first call that has to compile the kernels."""
+
+    def __init__(self, announce: Callable[[str], None] | None = None):
+        self.announce = announce
 
     def price(self, problem: PricingProblem, max_columns: int, eps: float) -> Priced:
+        if self.announce is not None:
+            if not compiled_or_cached():
+                self.announce("bnp: compiling the pricing kernels (numba; first run after an install or upgrade "
+                              "only, about 10-15 s) ...")
+            self.announce = None
         d, r = problem.duals, problem.restrictions
         M = len(d.pi) - 1
         restricted = r is not None
