@@ -40,7 +40,19 @@ def _claim(record: Mapping[str, Any], key: str) -> float | None:
 
 
 def verify(instance: Instance, result: Result | Mapping[str, Any]) -> Verdict:
-    """Check coverage, exclusivity, K, memory, every throughput and the claimed objective/bound."""
+    """Check coverage, exclusivity, K, memory, every throughput and the claimed objective/bound.
+
+    ``result`` is a :class:`~colgen.result.Result` or a result report (its JSON, as a dict).
+
+    >>> from colgen import load_instance, solve
+    >>> inst = load_instance("instances/seed-tiny.json")
+    >>> report = solve(inst, "brute").to_dict(inst)
+    >>> verify(inst, report).ok
+    True
+    >>> report["allocations"][0]["gpu_ids"] = [0]          # a GPU in two stages, another one idle
+    >>> verify(inst, report).violations[0]  # doctest: +ELLIPSIS
+    'GPU 0 ...'
+    """
     report = result.to_dict(instance) if isinstance(result, Result) else result
     v = Verdict()
     bad = v.violations.append

@@ -76,7 +76,18 @@ def describe_instance(inst: Instance) -> str:
 def describe_result(inst: Instance, result: Result) -> str:
     """The placement in the user's terms: a head line with the proof, a summary line, one row per
     stage (layers, GPUs by node, types, memory, throughput) and per link (bandwidth, nodes,
-    throughput), every number with its unit, and the bottleneck marked."""
+    throughput), every number with its unit, and the bottleneck marked.
+
+    >>> from colgen import load_instance, solve
+    >>> inst = load_instance("instances/seed-tiny.json")
+    >>> print(describe_result(inst, solve(inst, "brute")))  # doctest: +NORMALIZE_WHITESPACE +ELLIPSIS
+    brute: optimal, throughput 232298 tokens/s, bound 232298 tokens/s, gap 0.0000%
+    2 stages on 4 of 4 GPUs (2 x A100, 2 x V100), throughput 232k tokens/s; bottleneck: stage 1: layers 2-4 ...
+      stage  layers   GPUs (node: ids)             types          memory/GPU       throughput
+          0    1      n1: 2-3                      2 V100           0.673 GB    279k tokens/s
+             |        link 200 GB/s (n1 -> n0)                                 24.4M tokens/s
+          1    2-4    n0: 0-1                      2 A100            2.02 GB    232k tokens/s  <- bottleneck
+    """
     report = result.to_dict(inst)
     gap = report["gap"]
     head = f"{result.method}: {result.status}"
