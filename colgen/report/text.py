@@ -28,7 +28,8 @@ def describe_instance(inst: Instance) -> str:
     lines = [f"instance {inst.name}" + (f": {inst.description}" if inst.description else "")]
     lines.append(
         f"model {m.name}: {m.num_layers} layers, d_model {m.d_model}, {m.bytes_per_element:g} bytes/element, "
-        f"seq_len {m.seq_len}, batch {m.batch_size:g}")
+        f"seq_len {m.seq_len}, batch {m.batch_size:g}"
+        + (f" (from the Hugging Face config {inst.model_source})" if inst.model_source else ""))
     lines.append(
         f"  memory per layer: {m.weight_gb_per_layer:.4g} GB weights + {m.kv_gb_per_sample_layer:.4g} GB "
         f"per sample (whole model: {m.num_layers * m.weight_gb_per_layer:.4g} GB weights)")
