@@ -167,7 +167,7 @@ def describe_hf_model(source: str, analysis: Analysis, block: dict, notices: lis
     big = a.max_layer
     lines = [f"{block['name']} ({source}; model_type {a.model_type or '?'})"]
     ffn = ("experts (see below)" if a.ffn_dim is None else
-           f"FFN {a.ffn_dim} ({'gated: gate, up, down (SwiGLU)' if a.gated_ffn else 'not gated: up, down'})")
+           f"FFN {a.ffn_dim}, {'gated (gate, up, down: SwiGLU)' if a.gated_ffn else 'not gated (up, down)'}")
     lines.append(f"  {a.num_layers} decoder layers, d_model {a.d_model}, {ffn}")
     if a.attention == "mla":
         lines.append(f"  attention: {a.num_heads} heads, multi-head latent attention (DeepSeek MLA), "
