@@ -99,3 +99,10 @@ def test_missing_matplotlib_says_which_extra(hf_result, monkeypatch, capsys, tmp
         plot_placement(inst, result)
     assert main(["plot", str(HF), str(rpath), "-o", str(tmp_path / "x.png")]) == 2
     assert "pip install 'colgen[plot]'" in capsys.readouterr().err
+
+
+def test_a_result_of_another_instance_is_refused(hf_result, tmp_path, capsys):
+    _, _, rpath = hf_result
+    assert main(["plot", str(INSTANCES / "seed-tiny.json"), str(rpath), "-o", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert "is not a valid placement" in err and "Traceback" not in err

@@ -110,8 +110,15 @@ def plot(args: argparse.Namespace) -> int:
             raise ValueError
     except ValueError:
         raise InputError("--size", f"'{args.size}' is not WIDTHxHEIGHT in inches", "e.g. --size 12x5") from None
+    from colgen.check.verify import verify as check
+
     inst = load_instance(args.instance)
-    result = result_from_dict(read_json(args.result))
+    data = read_json(args.result)
+    result = result_from_dict(data)
+    verdict = check(inst, data) if result.placement else None
+    if verdict is not None and not verdict.ok:
+        raise InputError(args.result, f"is not a valid placement on {args.instance}: {verdict.violations[0]}",
+                         "plot a result with the instance it was solved for (colgen verify says why)")
     try:
         KINDS[args.kind](inst, result, args.output, size=(w, h), dpi=args.dpi)
     except OSError as exc:
