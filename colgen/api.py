@@ -100,8 +100,8 @@ def solve(instance: Instance, method: str = "bnp", *, time_limit: float | None =
         result.statistics["restricted_status"] = result.status
         result.status, result.bound = "heuristic", None
     last = {"time_s": result.timings["total"], "incumbent": result.objective, "bound": result.bound}
-    if not result.trace or {**result.trace[-1], "time_s": None} != {**last, "time_s": None}:
-        result.trace.append(last)       # every trace ends with what the result says
+    if not result.trace or result.trace[-1] != last:
+        result.trace.append(last)       # every trace ends with what the result says, at the end of the run
     check(instance, result)
     return result
 

@@ -42,18 +42,22 @@ class IlpOptions:
 
 
 class _Progress:
-    """The engine's incumbent and bound, in tokens/s, for the heartbeat."""
+    """The engine's incumbent and bound, in tokens/s, for the heartbeat and the convergence trace."""
 
     def __init__(self, scale: float, stop: Stop):
         self.scale, self.stop = scale, stop
         self.incumbent: float | None = None
         self.bound: float | None = None
+        self.trace: list[dict[str, float | None]] = []
 
     def __call__(self, incumbent: float | None, bound: float | None) -> None:
+        before = (self.incumbent, self.bound)
         if incumbent is not None:
             self.incumbent = incumbent * self.scale
         if bound is not None:
             self.bound = bound * self.scale
+        if (self.incumbent, self.bound) != before:
+            self.trace.append({"time_s": self.stop.elapsed(), "incumbent": self.incumbent, "bound": self.bound})
 
     def status(self) -> str:
         inc = "-" if self.incumbent is None else f"{self.incumbent:.6g}"
@@ -122,7 +126,7 @@ def solve_ilp(instance: Instance, options: IlpOptions | None = None, *, stop: St
     stats.update(nodes=out.nodes, engine_message=out.message)
     return Result(instance=instance.name, method=f"ilp-{formulation}", status=status, placement=placement,
                   objective=objective, bound=bound,
-                  timings={"build": t_build, "solve": out.seconds}, statistics=stats)
+                  timings={"build": t_build, "solve": out.seconds}, statistics=stats, trace=progress.trace)
 
 
 def lp_relaxation_bound(instance: Instance, formulation: str, *, stop: Stop | None = None,
