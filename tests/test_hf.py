@@ -484,3 +484,26 @@ def test_colgen_model_prints_every_shipped_config(name, capsys):
     assert main(["model", path, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["model"]["num_layers"] == a.num_layers and data["notices"]
+
+
+def test_hub_ids_go_through_huggingface_hub(monkeypatch, tmp_path):
+    import sys
+    import types
+
+    asked = []
+
+    def hf_hub_download(repo_id, filename):          # what huggingface_hub returns: a local cached path
+        asked.append((repo_id, filename))
+        return str(INSTANCES / "models" / "llama-2-7b" / filename)
+
+    monkeypatch.setitem(sys.modules, "huggingface_hub", types.SimpleNamespace(hf_hub_download=hf_hub_download))
+    inst = instance_from_dict(_doc({"hf_config": "hf:meta-llama/Llama-2-7b-hf", "seq_len": 64, "batch_size": 2}))
+    assert asked == [("meta-llama/Llama-2-7b-hf", "config.json")] and inst.model.num_layers == 32
+
+    def offline(repo_id, filename):
+        raise OSError("We couldn't connect to 'https://huggingface.co'\nmore lines")
+
+    monkeypatch.setitem(sys.modules, "huggingface_hub", types.SimpleNamespace(hf_hub_download=offline))
+    with pytest.raises(InputError, match=r"cannot fetch config\.json") as e:
+        load_hf_config("hf:meta-llama/Llama-2-7b-hf")
+    assert "\n" not in str(e.value)
