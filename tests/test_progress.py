@@ -2,27 +2,47 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import colgen.bnp.pricing as pricing
-from colgen import instance_from_dict, solve
+from colgen import instance_from_dict, load_instance, solve
 from colgen.bnp.kernels import compiled_or_cached
+from colgen.bnp.master import Duals, Universes
 from colgen.io.generator import random_instance
+from colgen.space.class_space import class_space
+from tests.conftest import INSTANCES
+
+
+def _problem() -> pricing.PricingProblem:
+    space = class_space(load_instance(INSTANCES / "seed-tiny.json").tables)
+    M, C = space.num_layers, space.num_classes
+    empty: list[list[tuple[int, float]]] = [[] for _ in range(M + 2)]
+    duals = Duals(np.r_[0.0, np.ones(M)], np.zeros(C), np.zeros((M + 1, C)), np.zeros((M + 2, C)),
+                  Universes.close(empty, C), Universes.close(empty, C))
+    return pricing.PricingProblem(duals=duals, eligible=space.eligible(float(space.candidates()[0])),
+                                  avail=space.classes.sizes)
 
 
 def test_cold_kernels_are_announced_once(monkeypatch):
-    inst = instance_from_dict(random_instance(3, num_layers=8, num_gpus=8, max_k=2, network="distinct"))
-    lines: list[str] = []
+    said: list[str] = []
+    pricer = pricing.ClassPricer(announce=said.append)
     monkeypatch.setattr(pricing, "compiled_or_cached", lambda: False)      # as on a fresh install
-    result = solve(inst, "bnp", log=lines.append, time_limit=60)
-    assert result.status == "optimal" and result.statistics["pricing_calls"] > 0
-    said = [line for line in lines if "compiling the pricing kernels" in line]
-    assert len(said) == 1
-    first_price = next(i for i, line in enumerate(lines) if "compiling" in line)
-    assert first_price < len(lines) - 1
-    assert compiled_or_cached()          # compiled in this process now
+    for _ in range(3):
+        assert len(pricer.price(_problem(), max_columns=10, eps=1e-9).value) > 0
+    assert len(said) == 1 and "compiling the pricing kernels" in said[0]
+    assert compiled_or_cached()          # compiled (or loaded) in this process now
 
 
-def test_warm_kernels_say_nothing():
-    inst = instance_from_dict(random_instance(3, num_layers=8, num_gpus=8, max_k=2, network="distinct"))
+def test_the_search_passes_its_log_to_the_pricer():
+    inst = instance_from_dict(random_instance(7, num_layers=8, num_gpus=8, max_k=2, network="distinct"))
     lines: list[str] = []
     solve(inst, "bnp", log=lines.append, time_limit=60)
-    assert not any("compiling" in line for line in lines)
+    assert not any("compiling" in line for line in lines)         # warm: nothing to say
+    from colgen.bnp.options import BnpOptions
+    from colgen.bnp.search import _engine
+    from colgen.progress import Log
+    from colgen.stop import Stop
+
+    log = Log(lines.append)
+    parts = _engine(inst, BnpOptions(), stop=Stop(), gap=0.0, backend="highs", log=log)
+    assert parts is not None and parts[2].tree.pricer.announce is log
