@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from itertools import product
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from colgen.model.instance import instance_from_dict
 from colgen.model.network import Network
+from tests.conftest import INSTANCES
 
 LEVELS = [1.0, 2.0, 3.0]        # few values, so that ties (and interchangeable GPUs) are common
 
@@ -84,3 +87,10 @@ def test_queries_match_the_dense_reference(net, data):
         src = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n))
         dst = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n))
         assert net.min_link(src, dst) == ref[np.ix_(src, dst)].min()
+
+
+def test_topology_network_has_no_gpu_matrix():
+    doc = json.loads((INSTANCES / "large-126x256.json").read_text())
+    net = instance_from_dict(doc).network
+    assert net.kind == "topology" and net.dense is None
+    assert net.num_groups == 32 and net.num_gpus == 256

@@ -23,6 +23,7 @@ import numpy as np
 from colgen.errors import InputError
 from colgen.jsonio import read_json
 from colgen.model import catalogue
+from colgen.model.network import Network
 from colgen.model.performance import Affine, Profile, roofline_for
 from colgen.model.spec import Gpu, GpuType, ModelSpec
 from colgen.model.tables import Tables, build_tables
@@ -40,7 +41,7 @@ class Instance:
     model: ModelSpec
     gpu_types: tuple[GpuType, ...]
     gpus: tuple[Gpu, ...]
-    bandwidth_gbps: np.ndarray = field(repr=False)
+    network: Network = field(repr=False)
     max_gpus_per_segment: int
     dp_efficiency: tuple[float, ...]
     reserved_memory_gb: float
@@ -58,10 +59,16 @@ class Instance:
     def type_index(self) -> dict[str, int]:
         return {t.name: i for i, t in enumerate(self.gpu_types)}
 
+    @property
+    def bandwidth_gbps(self) -> np.ndarray:
+        """The N x N GPU bandwidth matrix (``inf`` on the diagonal), expanded from :attr:`network` on
+        every call: quadratic in N, for small instances and tests only. Use ``network`` instead."""
+        return self.network.dense_gbps()
+
     @cached_property
     def tables(self) -> Tables:
         """The performance model as arrays (computed once per instance)."""
-        return build_tables(self.model, self.gpu_types, self.gpus, self.bandwidth_gbps,
+        return build_tables(self.model, self.gpu_types, self.gpus, self.network,
                             max_k=self.max_gpus_per_segment, dp_efficiency=self.dp_efficiency,
                             reserved_gb=self.reserved_memory_gb)
 
@@ -130,21 +137,20 @@ def instance_from_dict(data: Any) -> Instance:
             t.performance.check_batch(model.batch_size / k, f"gpu_types.{t.name}.performance")
     cluster = data["cluster"]
     if "bandwidth_gbps" in cluster:
-        bandwidth = _matrix(cluster["bandwidth_gbps"], len(gpus))
+        network = _matrix(cluster["bandwidth_gbps"], len(gpus))
     else:
         for i, e in enumerate(cluster["gpus"]):
             if "node" not in e:
                 raise InputError(f"cluster.gpus[{i}].node", "missing",
                                  "give every GPU group a node when bandwidth comes from cluster.topology")
-        bandwidth = _topology(cluster["topology"], gpus)
-    bandwidth.setflags(write=False)
+        network = _topology(cluster["topology"], gpus)
     return Instance(
         name=data.get("name", "instance"),
         description=data.get("description", ""),
         model=model,
         gpu_types=gpu_types,
         gpus=gpus,
-        bandwidth_gbps=bandwidth,
+        network=network,
         max_gpus_per_segment=K,
         dp_efficiency=_efficiency(par.get("dp_efficiency", 1.0), K),
         reserved_memory_gb=float(par.get("reserved_memory_gb", 0.0)),
@@ -236,7 +242,7 @@ def _gpus(entries: list[Mapping[str, Any]], types: Mapping[str, GpuType]) -> tup
     return tuple(gpus)
 
 
-def _matrix(rows: list[list[float]], n: int) -> np.ndarray:
+def _matrix(rows: list[list[float]], n: int) -> Network:
     if len(rows) != n:
         raise InputError("cluster.bandwidth_gbps", f"has {len(rows)} rows for {n} GPUs",
                          "give an N x N matrix, one row per GPU in cluster.gpus order")
@@ -248,12 +254,10 @@ def _matrix(rows: list[list[float]], n: int) -> np.ndarray:
             if i != j and not (math.isfinite(v) and v >= 0):
                 raise InputError(f"cluster.bandwidth_gbps[{i}][{j}]", f"{v} is not a bandwidth",
                                  "give a finite value >= 0 in GB/s (the diagonal is ignored)")
-    out = np.array(rows, dtype=float)
-    np.fill_diagonal(out, np.inf)
-    return out
+    return Network.from_matrix(np.array(rows, dtype=float), copy=False)
 
 
-def _topology(topo: Mapping[str, Any], gpus: tuple[Gpu, ...]) -> np.ndarray:
+def _topology(topo: Mapping[str, Any], gpus: tuple[Gpu, ...]) -> Network:
     nodes = {g.node for g in gpus}
     intra = {n: topo["intra_node_gbps"] for n in nodes}
     for n, over in topo.get("nodes", {}).items():
@@ -272,18 +276,12 @@ def _topology(topo: Mapping[str, Any], gpus: tuple[Gpu, ...]) -> np.ndarray:
             raise InputError(f"cluster.topology.links[{i}].nodes", "a link joins two different nodes",
                              f"set the bandwidth inside '{a}' with topology.nodes.{a}.intra_gbps")
         inter[frozenset((a, b))] = link["gbps"]
-    node_of = [g.node for g in gpus]
     names = sorted(nodes)
-    idx = np.array([names.index(n) for n in node_of])
-    per_node = np.full((len(names), len(names)), float(topo["inter_node_gbps"]))
-    for pair, v in inter.items():
-        a, b = sorted(pair)
-        per_node[names.index(a), names.index(b)] = per_node[names.index(b), names.index(a)] = v
-    for n, v in intra.items():
-        per_node[names.index(n), names.index(n)] = v
-    out = per_node[np.ix_(idx, idx)]
-    np.fill_diagonal(out, np.inf)
-    return out
+    index = {n: k for k, n in enumerate(names)}
+    group_of = np.array([index[g.node] for g in gpus], dtype=np.int64)
+    within = np.array([intra[n] for n in names], dtype=float)
+    links = {tuple(sorted(index[x] for x in pair)): float(v) for pair, v in inter.items()}
+    return Network.from_topology(group_of, names, within, float(topo["inter_node_gbps"]), links)
 
 
 def _efficiency(value: float | list[float], K: int) -> tuple[float, ...]:

@@ -53,7 +53,7 @@ class GpuClasses:
 
 def gpu_classes(tab: Tables, cap: float = np.inf) -> GpuClasses:
     N = tab.num_gpus
-    R = np.minimum(tab.rho, cap)
+    R = np.minimum(tab.network.dense_gbps() * tab.link_scale, cap)     # N x N (for now)
     reps: list[int] = []
     members: list[list[int]] = []
     internal: list[float | None] = []
@@ -92,9 +92,11 @@ def gpu_classes(tab: Tables, cap: float = np.inf) -> GpuClasses:
 
 
 def singleton_classes(tab: Tables) -> GpuClasses:
-    """Every GPU its own class (no aggregation): the units of the GPU-level full ILP."""
+    """Every GPU its own class (no aggregation): the units of the GPU-level full ILP. Its class
+    matrix is the dense N x N link matrix: for small instances only (the GPU-level ILP enumerates
+    every GPU set anyway)."""
     N = tab.num_gpus
-    rho = tab.rho.copy()
+    rho = tab.network.dense_gbps() * tab.link_scale
     np.fill_diagonal(rho, np.inf)
     return GpuClasses(of=np.arange(N), members=tuple(np.array([g]) for g in range(N)),
                       type=tab.gpu_type.copy(), rho=rho, cap=np.inf)
