@@ -50,6 +50,8 @@ class Network:
         for arr in (self.group_of, self.within, self.pairs, self.values, self.dense):
             if arr is not None:
                 arr.setflags(write=False)
+        if len(self.within) != self.num_groups or (self.sizes == 0).any():
+            raise ValueError("every group needs a within-value and at least one GPU")
 
     # ------------------------------------------------------------------ construction
     @classmethod
