@@ -1,14 +1,17 @@
-"""The network at group level: queries against a dense GPU-by-GPU reference."""
+"""The network at group level: queries against a dense GPU-by-GPU reference, and loading."""
 
 from __future__ import annotations
 
+import copy
 import json
 from itertools import product
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from colgen.errors import InputError
 from colgen.model.instance import instance_from_dict
 from colgen.model.network import Network
 from tests.conftest import INSTANCES
@@ -94,3 +97,61 @@ def test_topology_network_has_no_gpu_matrix():
     net = instance_from_dict(doc).network
     assert net.kind == "topology" and net.dense is None
     assert net.num_groups == 32 and net.num_gpus == 256
+
+
+def _tiny_doc() -> dict:
+    return json.loads((INSTANCES / "seed-tiny.json").read_text())
+
+
+@pytest.mark.parametrize("entry,problem", [
+    (True, "True is not a number"), ("200", "'200' is not a number"), (None, "None is not a number"),
+    ([1], "[1] is not a number"), (-1, "-1 is not a bandwidth"), (10 ** 400, "is not a bandwidth")])
+def test_bad_matrix_entry_names_row_and_column(entry, problem):
+    doc = _tiny_doc()
+    doc["cluster"]["bandwidth_gbps"][2][1] = entry
+    with pytest.raises(InputError) as exc:
+        instance_from_dict(doc)
+    assert exc.value.field == "cluster.bandwidth_gbps[2][1]"
+    assert problem in exc.value.problem
+    assert "\n" not in str(exc.value)
+
+
+def test_matrix_rows_must_be_lists_of_the_right_length():
+    doc = _tiny_doc()
+    doc["cluster"]["bandwidth_gbps"][3] = 5
+    with pytest.raises(InputError, match=r"cluster\.bandwidth_gbps\[3\]: 5 is not a list"):
+        instance_from_dict(doc)
+    doc = _tiny_doc()
+    doc["cluster"]["bandwidth_gbps"][1].append(1)
+    with pytest.raises(InputError, match=r"cluster\.bandwidth_gbps\[1\]: has 5 entries, expected 4"):
+        instance_from_dict(doc)
+
+
+def test_matrix_diagonal_is_ignored_but_must_be_a_number():
+    doc = _tiny_doc()
+    doc["cluster"]["bandwidth_gbps"][1][1] = -7
+    assert np.isinf(instance_from_dict(doc).bandwidth_gbps[1, 1])
+    doc["cluster"]["bandwidth_gbps"][1][1] = "x"
+    with pytest.raises(InputError, match=r"bandwidth_gbps\[1\]\[1\]"):
+        instance_from_dict(doc)
+
+
+def test_a_bad_gpu_entry_in_a_long_list_is_still_named():
+    doc = json.loads((INSTANCES / "seed-demo.json").read_text())
+    gpus = doc["cluster"]["gpus"]
+    many = [dict(e, node=f"{e['node']}-{r}") for r in range(40) for e in gpus]
+    for bad, field in [({"type": "x", "node": "n", "colour": 1}, "cluster.gpus[57]"),
+                       ({"type": "x", "node": ""}, "cluster.gpus[57].node"),
+                       ({"type": "x", "count": True}, "cluster.gpus[57].count")]:
+        doc2 = copy.deepcopy(doc)
+        doc2["cluster"]["gpus"] = [*many[:57], bad, *many[57:]]
+        with pytest.raises(InputError) as exc:
+            instance_from_dict(doc2)
+        assert exc.value.field == field
+
+
+def test_loading_does_not_change_the_document():
+    doc = json.loads((INSTANCES / "seed-demo.json").read_text())
+    before = copy.deepcopy(doc)
+    instance_from_dict(doc)
+    assert doc == before
