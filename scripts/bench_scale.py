@@ -181,7 +181,8 @@ def main() -> None:
         f"Interpreter start-up (`python -c '{STARTUP}'`, median of 3): {start:.2f} s; it is part of a solve's "
         "'wall s' and subtracted in 'wall - start-up'. 'load s' is timed inside the process (load_instance only).",
         f"Machine: {os.cpu_count()} cores shared with other work; 1-minute load average before the runs "
-        f"{min(loads):.2f}..{max(loads):.2f} (0 = idle).",
+        f"{min(loads):.2f}..{max(loads):.2f} (0 = idle): "
+        + ("loaded, times are pessimistic." if max(loads) >= 0.5 * (os.cpu_count() or 1) else "quiet."),
     ]
     cols = [("case", "case"), ("status", "status"), ("classes", "classes"), ("wall_s", "wall s"),
             ("startup_s", "start-up s"), ("wall_minus_startup_s", "wall - start-up s"),
