@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import colgen.model.network as network_module
 from colgen.errors import InputError
 from colgen.model.instance import instance_from_dict
 from colgen.model.network import Network
@@ -90,6 +91,11 @@ def test_queries_match_the_dense_reference(net, data):
         src = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n))
         dst = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n))
         assert net.min_link(src, dst) == ref[np.ix_(src, dst)].min()
+        loop, network_module.LOOP_PAIRS = network_module.LOOP_PAIRS, 0     # the numpy path (many groups)
+        try:
+            assert net.min_link(np.array(src), dst) == ref[np.ix_(src, dst)].min()
+        finally:
+            network_module.LOOP_PAIRS = loop
 
 
 def test_topology_network_has_no_gpu_matrix():

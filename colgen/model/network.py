@@ -23,6 +23,8 @@ from functools import cached_property
 import numpy as np
 
 INF = float("inf")
+#: Group pairs up to which :meth:`Network.min_link` loops in Python (numpy beyond).
+LOOP_PAIRS = 4096
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,19 +143,31 @@ class Network:
 
     def min_link(self, src: Sequence[int] | np.ndarray, dst: Sequence[int] | np.ndarray) -> float:
         """Min GB/s over the pairs (i in ``src``, j in ``dst``, i != j), through their groups
-        (``inf`` when there is no such pair)."""
-        s = np.unique(np.asarray(src, dtype=np.int64))
-        d = np.unique(np.asarray(dst, dtype=np.int64))
-        if not len(s) or not len(d):
-            return INF
-        gs, gd = self.group_of[s], self.group_of[d]
-        us, ud = np.unique(gs), np.unique(gd)
-        vals = self.group_bandwidth(us[:, None], ud[None, :])
-        for r, c in zip(*np.nonzero(us[:, None] == ud[None, :]), strict=True):
+        (``inf`` when there is no such pair). Plain Python for stage-sized sets (a GPU pair costs
+        about a microsecond), numpy when the sets meet many groups."""
+        group_of, within, overrides = self._scalar
+        gs: dict[int, set[int]] = {}
+        gd: dict[int, set[int]] = {}
+        for i in src:
+            gs.setdefault(group_of[i], set()).add(int(i))
+        for j in dst:
+            gd.setdefault(group_of[j], set()).add(int(j))
+        if len(gs) * len(gd) > LOOP_PAIRS:
+            us, ud = np.fromiter(gs, np.int64, len(gs)), np.fromiter(gd, np.int64, len(gd))
+            vals = self.between(us[:, None], ud[None, :])
+            best = float(vals[us[:, None] != ud[None, :]].min(initial=INF))
+        else:
+            best = INF
+            for a in gs:
+                for b in gd:
+                    if a != b:
+                        v = float(self.dense[a, b]) if self.dense is not None else overrides.get((a, b), self.default)
+                        best = min(best, v)
+        for g in gs.keys() & gd.keys():
             # Both sets meet group g: its within-value counts only through two different GPUs.
-            if len(np.union1d(s[gs == us[r]], d[gd == ud[c]])) < 2:
-                vals[r, c] = INF
-        return float(vals.min())
+            if len(gs[g] | gd[g]) >= 2:
+                best = min(best, within[g])
+        return best
 
     def levels(self) -> np.ndarray:
         """The distinct GB/s values between two different GPUs, ascending (empty for one GPU)."""
