@@ -68,6 +68,13 @@ def interrupted() -> bool:
     return _interrupt.is_set()
 
 
+def engine_interrupted() -> None:
+    """An LP/MIP engine reports an interrupt nobody asked it for: it caught the Ctrl-C itself (Gurobi
+    installs its own SIGINT handler while it optimizes), so Python never saw the signal. Record it
+    as the user's stop request."""
+    _interrupt.set()
+
+
 @contextmanager
 def catch_signals() -> Iterator[None]:
     """Turn the first SIGINT or SIGTERM into a stop request (main thread only, else a no-op)."""

@@ -58,7 +58,7 @@ def test_link_throughput_in_tokens_per_second():
     inst = instance_from_dict(json.loads((INSTANCES / "seed-tiny.json").read_text()))
     # 200 GB/s * 1e9 / (4096 * 2 bytes) tokens/s, the minimum over pairs.
     assert inst.tables.link_throughput((0, 1), (2,)) == pytest.approx(200e9 / 8192)
-    assert np.isinf(inst.tables.rho[1, 1])
+    assert np.isinf(inst.tables.pair_throughput(1, 1))
 
 
 def test_memory_fit_is_exact_at_the_boundary():

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from colgen.backends.base import Backend, IncrementalLP, MatrixModel, MipOutcome, Progress
 from colgen.errors import BackendError
-from colgen.stop import Stop
+from colgen.stop import Stop, engine_interrupted, interrupted
 
 SIZE_LIMIT_ERRNO = 10010
 _PROBE_SIZE = 2001
@@ -135,8 +135,10 @@ class GurobiBackend(Backend):
                     raise _size_error(exc) from None
                 raise BackendError(f"Gurobi failed: {exc}") from None
             status = _STATUS.get(m.Status, "error")
-            if status == "interrupted" and stop.reason() is not None:
-                status = stop.reason()
+            if status == "interrupted":
+                if stop.reason() is None:        # Gurobi caught a Ctrl-C that was meant for colgen
+                    engine_interrupted()
+                status = stop.reason() or status
             has_x = m.SolCount > 0
             objective = float(m.ObjVal) if has_x else None
             if relax or not model.integer.any():
@@ -227,7 +229,10 @@ class GurobiLP(IncrementalLP):
             if exc.errno == SIZE_LIMIT_ERRNO:
                 raise _size_error(exc) from None
             raise BackendError(f"Gurobi failed: {exc}") from None
-        return _STATUS.get(self.m.Status, "error")
+        status = _STATUS.get(self.m.Status, "error")
+        if status == "interrupted" and not interrupted():   # Gurobi caught a Ctrl-C meant for colgen
+            engine_interrupted()
+        return status
 
     def primal(self) -> np.ndarray:
         return np.array(self.m.getAttr("X", self.cols)) if self.cols else np.zeros(0)

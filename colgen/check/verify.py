@@ -128,7 +128,7 @@ def verify(instance: Instance, result: Result | Mapping[str, Any]) -> Verdict:
         bad(f"{len(links)} connections listed for {len(stages)} stages")
     per_token_bytes = m.d_model * m.bytes_per_element
     for idx, (a, b) in enumerate(itertools.pairwise(stages)):
-        bw = min(float(instance.bandwidth_gbps[i, j]) for i in a[2] for j in b[2])
+        bw = min(float(instance.network.bandwidth(i, j)) for i in a[2] for j in b[2])
         thr = bw * 1e9 / per_token_bytes
         values.append(thr)
         if idx < len(links):

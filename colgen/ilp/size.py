@@ -98,10 +98,10 @@ def _slow_pair_fraction(tab: Tables, U: float, samples: int = 4000) -> float:
     """Share of consecutive disjoint allocation pairs whose link is slower than U (these get a
     coefficient in the tight model's network rows). Exact when no link or every link is slower;
     otherwise estimated from a fixed-seed sample of pairs drawn in proportion to their number."""
-    off = tab.rho[~np.eye(tab.num_gpus, dtype=bool)]
-    if off.size == 0 or off.min() >= U:
+    levels = tab.network.levels() * tab.link_scale          # every link throughput present
+    if levels.size == 0 or levels.min() >= U:
         return 0.0
-    if off.max() < U:
+    if levels.max() < U:
         return 1.0
     M, K = tab.num_layers, min(tab.max_k, tab.num_gpus)
     fit = [[np.nonzero(tab.fits[L, k, tab.gpu_type])[0] for k in range(K + 1)] for L in range(M + 1)]
@@ -128,7 +128,7 @@ def _slow_pair_fraction(tab: Tables, U: float, samples: int = 4000) -> float:
             continue
         s2 = rng.choice(rest, size=k2, replace=False)
         total += 1
-        slow += tab.rho[np.ix_(s1, s2)].min() < U
+        slow += tab.link_throughput(s1, s2) < U
     return slow / total if total else 0.0
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from colgen.errors import InputError
 from colgen.jsonio import read_json
 from colgen.model import catalogue
+from colgen.model.network import Network
 from colgen.model.performance import Affine, Profile, roofline_for
 from colgen.model.spec import Gpu, GpuType, ModelSpec
 from colgen.model.tables import Tables, build_tables
@@ -42,7 +43,7 @@ class Instance:
     model: ModelSpec
     gpu_types: tuple[GpuType, ...]
     gpus: tuple[Gpu, ...]
-    bandwidth_gbps: np.ndarray = field(repr=False)
+    network: Network = field(repr=False)
     max_gpus_per_segment: int
     dp_efficiency: tuple[float, ...]
     reserved_memory_gb: float
@@ -61,10 +62,16 @@ class Instance:
     def type_index(self) -> dict[str, int]:
         return {t.name: i for i, t in enumerate(self.gpu_types)}
 
+    @property
+    def bandwidth_gbps(self) -> np.ndarray:
+        """The N x N GPU bandwidth matrix (``inf`` on the diagonal), expanded from :attr:`network` on
+        every call: quadratic in N, for small instances and tests only. Use ``network`` instead."""
+        return self.network.dense_gbps()
+
     @cached_property
     def tables(self) -> Tables:
         """The performance model as arrays (computed once per instance)."""
-        return build_tables(self.model, self.gpu_types, self.gpus, self.bandwidth_gbps,
+        return build_tables(self.model, self.gpu_types, self.gpus, self.network,
                             max_k=self.max_gpus_per_segment, dp_efficiency=self.dp_efficiency,
                             reserved_gb=self.reserved_memory_gb)
 
@@ -121,6 +128,32 @@ def _schema_error(data: Any) -> InputError | None:
     return InputError(where, err.message)
 
 
+_GPU_KEYS = frozenset(("type", "count", "node"))
+
+
+def _plain_gpu(e: Any) -> bool:
+    """An entry of cluster.gpus that the JSON Schema accepts (a sufficient check, no messages)."""
+    return (type(e) is dict and e.keys() <= _GPU_KEYS and type(e.get("type")) is str
+            and ("count" not in e or (type(e["count"]) is int and e["count"] >= 1))
+            and ("node" not in e or (type(e["node"]) is str and len(e["node"]) >= 1)))
+
+
+def _without_big_arrays(data: Any) -> Any:
+    """``data`` for the JSON Schema, without the arrays that grow with the cluster (jsonschema
+    spends ~5 us per matrix entry and ~60 us per GPU entry): the bandwidth matrix, which
+    :func:`_matrix` checks numerically, and the GPU list when a plain check proves every entry
+    valid (otherwise the schema sees all of it and names the bad entry)."""
+    if not isinstance(data, dict) or not isinstance(data.get("cluster"), dict):
+        return data
+    cluster = dict(data["cluster"])
+    if isinstance(cluster.get("bandwidth_gbps"), list):
+        cluster["bandwidth_gbps"] = []
+    gpus = cluster.get("gpus")
+    if isinstance(gpus, list) and len(gpus) > 1 and all(_plain_gpu(e) for e in gpus):
+        cluster["gpus"] = gpus[:1]
+    return {**data, "cluster": cluster}
+
+
 def instance_from_dict(data: Any, base: str | Path | None = None) -> Instance:
     """Validate ``data`` (a parsed JSON document) and build the :class:`Instance`. A model given by
     ``hf_config`` (a Hugging Face config.json) is read from that path, relative to ``base``.
@@ -130,7 +163,7 @@ def instance_from_dict(data: Any, base: str | Path | None = None) -> Instance:
     >>> inst.model.name, inst.model.num_layers, inst.model.bytes_per_element
     ('Llama-3.1-70B-Instruct', 80, 2.0)
     """
-    error = _schema_error(data)
+    error = _schema_error(_without_big_arrays(data))
     if error is not None:
         raise error
     block, model_source = data["model"], None
@@ -152,21 +185,20 @@ def instance_from_dict(data: Any, base: str | Path | None = None) -> Instance:
             t.performance.check_batch(model.batch_size / k, f"gpu_types.{t.name}.performance")
     cluster = data["cluster"]
     if "bandwidth_gbps" in cluster:
-        bandwidth = _matrix(cluster["bandwidth_gbps"], len(gpus))
+        network = _matrix(cluster["bandwidth_gbps"], len(gpus))
     else:
         for i, e in enumerate(cluster["gpus"]):
             if "node" not in e:
                 raise InputError(f"cluster.gpus[{i}].node", "missing",
                                  "give every GPU group a node when bandwidth comes from cluster.topology")
-        bandwidth = _topology(cluster["topology"], gpus)
-    bandwidth.setflags(write=False)
+        network = _topology(cluster["topology"], gpus)
     return Instance(
         name=data.get("name", "instance"),
         description=data.get("description", ""),
         model=model,
         gpu_types=gpu_types,
         gpus=gpus,
-        bandwidth_gbps=bandwidth,
+        network=network,
         max_gpus_per_segment=K,
         dp_efficiency=_efficiency(par.get("dp_efficiency", 1.0), K),
         reserved_memory_gb=float(par.get("reserved_memory_gb", 0.0)),
@@ -259,24 +291,47 @@ def _gpus(entries: list[Mapping[str, Any]], types: Mapping[str, GpuType]) -> tup
     return tuple(gpus)
 
 
-def _matrix(rows: list[list[float]], n: int) -> np.ndarray:
+_NUMBER = (int, float)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, _NUMBER) and not isinstance(v, bool)
+
+
+def _matrix(rows: list[Any], n: int) -> Network:
+    """The N x N matrix, checked with numpy rather than the JSON Schema (which took seconds per
+    thousand GPUs): rows, entry types and values, each error naming its row and column."""
+    where = "cluster.bandwidth_gbps"
     if len(rows) != n:
-        raise InputError("cluster.bandwidth_gbps", f"has {len(rows)} rows for {n} GPUs",
+        raise InputError(where, f"has {len(rows)} rows for {n} GPUs",
                          "give an N x N matrix, one row per GPU in cluster.gpus order")
     for i, row in enumerate(rows):
+        if not isinstance(row, list):
+            raise InputError(f"{where}[{i}]", f"{row!r} is not a list of numbers",
+                             "give one row of N values in GB/s per GPU")
         if len(row) != n:
-            raise InputError(f"cluster.bandwidth_gbps[{i}]", f"has {len(row)} entries, expected {n}",
+            raise InputError(f"{where}[{i}]", f"has {len(row)} entries, expected {n}",
                              "every row needs one entry per GPU (the matrix is ragged)")
-        for j, v in enumerate(row):
-            if i != j and not (math.isfinite(v) and v >= 0):
-                raise InputError(f"cluster.bandwidth_gbps[{i}][{j}]", f"{v} is not a bandwidth",
-                                 "give a finite value >= 0 in GB/s (the diagonal is ignored)")
-    out = np.array(rows, dtype=float)
-    np.fill_diagonal(out, np.inf)
-    return out
+        if not set(map(type, row)) <= {int, float}:
+            for j, v in enumerate(row):
+                if not _is_number(v):
+                    raise InputError(f"{where}[{i}][{j}]", f"{v!r} is not a number",
+                                     "give a number in GB/s (finite, >= 0 off the diagonal)")
+    try:
+        out = np.array(rows, dtype=float)
+    except OverflowError:
+        out = np.array([[v if abs(v) < 1e308 else math.inf for v in row] for row in rows], dtype=float)
+    bad = ~(np.isfinite(out) & (out >= 0))
+    np.fill_diagonal(bad, False)
+    if bad.any():
+        i, j = (int(x) for x in np.argwhere(bad)[0])
+        v = rows[i][j]
+        raise InputError(f"{where}[{i}][{j}]", f"{v if abs(v) < 1e300 else 'a number out of range'} is not a bandwidth",
+                         "give a finite value >= 0 in GB/s (the diagonal is ignored)")
+    return Network.from_matrix(out, copy=False)
 
 
-def _topology(topo: Mapping[str, Any], gpus: tuple[Gpu, ...]) -> np.ndarray:
+def _topology(topo: Mapping[str, Any], gpus: tuple[Gpu, ...]) -> Network:
     nodes = {g.node for g in gpus}
     intra = {n: topo["intra_node_gbps"] for n in nodes}
     for n, over in topo.get("nodes", {}).items():
@@ -295,18 +350,12 @@ def _topology(topo: Mapping[str, Any], gpus: tuple[Gpu, ...]) -> np.ndarray:
             raise InputError(f"cluster.topology.links[{i}].nodes", "a link joins two different nodes",
                              f"set the bandwidth inside '{a}' with topology.nodes.{a}.intra_gbps")
         inter[frozenset((a, b))] = link["gbps"]
-    node_of = [g.node for g in gpus]
     names = sorted(nodes)
-    idx = np.array([names.index(n) for n in node_of])
-    per_node = np.full((len(names), len(names)), float(topo["inter_node_gbps"]))
-    for pair, v in inter.items():
-        a, b = sorted(pair)
-        per_node[names.index(a), names.index(b)] = per_node[names.index(b), names.index(a)] = v
-    for n, v in intra.items():
-        per_node[names.index(n), names.index(n)] = v
-    out = per_node[np.ix_(idx, idx)]
-    np.fill_diagonal(out, np.inf)
-    return out
+    index = {n: k for k, n in enumerate(names)}
+    group_of = np.array([index[g.node] for g in gpus], dtype=np.int64)
+    within = np.array([intra[n] for n in names], dtype=float)
+    links = {tuple(sorted(index[x] for x in pair)): float(v) for pair, v in inter.items()}
+    return Network.from_topology(group_of, names, within, float(topo["inter_node_gbps"]), links)
 
 
 def _efficiency(value: float | list[float], K: int) -> tuple[float, ...]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from colgen.model.network import Network
 from colgen.model.performance import fits, memory_need_gb
 from colgen.model.spec import Gpu, GpuType, ModelSpec
 
@@ -17,8 +18,10 @@ class Tables:
     ``tau[L, k, t]`` is the throughput of a stage of ``L`` layers on ``k`` GPUs whose slowest member
     is of type ``t`` (a mixed set takes the minimum over its types, because ``k`` and ``eff(k)``
     are common to all members); ``fits[L, k, t]`` says whether a GPU of type ``t`` has the memory.
-    Index 0 of ``L`` and ``k`` is unused. ``rho[i, j]`` is the link throughput from GPU i to GPU j
-    (infinite on the diagonal: a GPU never talks to itself across a boundary).
+    Index 0 of ``L`` and ``k`` is unused. Links are not tabulated per GPU pair: ``network`` holds
+    the bandwidth at the level it was given (colgen/model/network.py) and ``link_scale`` turns GB/s
+    into tokens/s (``1e9 / (d_model * bytes_per_element)``); :meth:`pair_throughput` and
+    :meth:`link_throughput` evaluate links on demand (infinite from a GPU to itself).
     """
 
     num_layers: int
@@ -27,7 +30,8 @@ class Tables:
     gpu_type: np.ndarray
     tau: np.ndarray
     fits: np.ndarray
-    rho: np.ndarray
+    network: Network
+    link_scale: float
 
     @property
     def num_gpus(self) -> int:
@@ -41,11 +45,16 @@ class Tables:
         k = len(gpu_ids)
         return bool(all(self.fits[num_layers, k, self.gpu_type[g]] for g in gpu_ids))
 
+    def pair_throughput(self, i: np.ndarray | int, j: np.ndarray | int) -> np.ndarray | float:
+        """Link throughput (tokens/s) from GPU ``i`` to GPU ``j`` (arrays broadcast; inf where i == j)."""
+        return self.network.bandwidth(i, j) * self.link_scale
+
     def link_throughput(self, src: list[int] | tuple[int, ...], dst: list[int] | tuple[int, ...]) -> float:
-        return float(self.rho[np.ix_(list(src), list(dst))].min())
+        """The link between two stages: the minimum over GPU pairs, through the network's groups."""
+        return self.network.min_link(src, dst) * self.link_scale
 
 
-def build_tables(m: ModelSpec, types: tuple[GpuType, ...], gpus: tuple[Gpu, ...], bandwidth_gbps: np.ndarray, *,
+def build_tables(m: ModelSpec, types: tuple[GpuType, ...], gpus: tuple[Gpu, ...], network: Network, *,
                  max_k: int, dp_efficiency: tuple[float, ...], reserved_gb: float) -> Tables:
     """Evaluate the performance model for every ``L <= M`` and ``k <= K``."""
     M, K = m.num_layers, max_k
@@ -63,9 +72,8 @@ def build_tables(m: ModelSpec, types: tuple[GpuType, ...], gpus: tuple[Gpu, ...]
             fit[1:, k, t] = fits(need, gt.memory_gb)
     index = {t.name: i for i, t in enumerate(types)}
     gpu_type = np.array([index[g.type] for g in gpus], dtype=np.int64)
-    rho = bandwidth_gbps * (1e9 / (m.d_model * m.bytes_per_element))
-    np.fill_diagonal(rho, np.inf)
-    for arr in (tau, fit, rho, gpu_type):
+    for arr in (tau, fit, gpu_type):
         arr.setflags(write=False)
     return Tables(num_layers=M, max_k=K, type_names=tuple(t.name for t in types),
-                  gpu_type=gpu_type, tau=tau, fits=fit, rho=rho)
+                  gpu_type=gpu_type, tau=tau, fits=fit, network=network,
+                  link_scale=1e9 / (m.d_model * m.bytes_per_element))

@@ -60,11 +60,11 @@ def describe_instance(inst: Instance) -> str:
         for content, names in alike.items():
             shown = ", ".join(names[:3]) + (f", ... ({len(names)} nodes)" if len(names) > 3 else "")
             lines.append(f"  {content}: {shown}")
-    off = tab.rho[~np.eye(inst.num_gpus, dtype=bool)]
-    if off.size:
-        levels = np.unique(inst.bandwidth_gbps[~np.eye(inst.num_gpus, dtype=bool)])
+    levels = inst.network.levels()
+    if levels.size:
         lines.append(f"network: {levels.size} distinct bandwidths, {levels.min():g}..{levels.max():g} GB/s"
-                     f" = {_si(off.min())}..{_si(off.max())} tokens/s per link")
+                     f" = {_si(levels.min() * tab.link_scale)}..{_si(levels.max() * tab.link_scale)} tokens/s"
+                     " per link")
     lines.append("allocation space (memory-feasible):")
     lines.append(f"  {'K':>3} {'segments':>9} {'allocations':>26}")
     for s in space_sizes(tab):
