@@ -32,7 +32,8 @@ import scipy.sparse as sp
 from colgen.backends import MatrixModel
 from colgen.choices import FORMULATIONS
 from colgen.errors import InputError, ModelTooLargeError
-from colgen.ilp.size import _levels, available_memory_bytes, estimate
+from colgen.ilp.size import _levels, estimate
+from colgen.limits import memory_budget_bytes
 from colgen.model.instance import Instance
 from colgen.model.tables import Tables
 from colgen.space.allocations import Allocations, enumerate_allocations, fitting_pairs
@@ -222,7 +223,7 @@ def guarded_build(instance: Instance, formulation: str, memory_limit_bytes: int 
                   log: Callable[[str], None] | None = None) -> IlpModel:
     """:func:`build`, after checking the size estimate against the memory available."""
     est = estimate(instance, formulation)
-    limit = memory_limit_bytes if memory_limit_bytes is not None else int(0.8 * available_memory_bytes())
+    limit = memory_limit_bytes if memory_limit_bytes is not None else memory_budget_bytes()
     if est.memory_bytes > limit:
         raise ModelTooLargeError(
             f"the {formulation} model would need about {est.memory_bytes / 1e9:.3g} GB, "

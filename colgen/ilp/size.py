@@ -7,7 +7,6 @@ bytes per nonzero and per row/column measured with HiGHS on the benchmark models
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cache
 from math import comb
@@ -45,18 +44,6 @@ class SizeEstimate:
         return (f"{self.formulation}: {self.allocations:,} allocations, {self.pairs:,} e-pairs, "
                 f"{self.columns:,} columns, {self.rows:,} rows, {self.nnz:,} nonzeros, "
                 f"about {self.memory_bytes / 1e9:.3g} GB")
-
-
-def available_memory_bytes() -> int:
-    """MemAvailable of this machine (the kernel's estimate), or physical memory as a fallback."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 # --------------------------------------------------------------------------------------------
