@@ -37,3 +37,7 @@ class ModelTooLargeError(ColgenError):
 
 class BackendError(ColgenError):
     """An LP/MIP engine is unavailable or cannot take the model (e.g. a size-limited license)."""
+
+
+class VerificationError(ColgenError):
+    """A solver returned a placement the independent verifier rejects: a bug in colgen."""
