@@ -20,6 +20,7 @@ from colgen.model.tables import Tables
 from colgen.space.allocations import fitting_gpu_counts
 from colgen.space.bounds import fluid_upper_bound
 from colgen.space.classes import GpuClasses, gpu_classes
+from colgen.stop import Stop
 
 #: Bytes per nonzero and per row/column that building and solving a model costs, measured with
 #: HiGHS on the benchmark models (our arrays, HiGHS' copies and presolve).
@@ -56,7 +57,7 @@ def _fit_patterns(tab: Tables) -> tuple[np.ndarray, int]:
     return (tab.fits.astype(np.int64) * weights).sum(axis=2), tab.fits.shape[2]
 
 
-def count_pairs(tab: Tables) -> int:
+def count_pairs(tab: Tables, stop: Stop | None = None) -> int:
     """Consecutive allocation pairs with disjoint GPU sets, summed over all stage boundaries."""
     M, K = tab.num_layers, min(tab.max_k, tab.num_gpus)
     pattern, T = _fit_patterns(tab)
@@ -73,6 +74,8 @@ def count_pairs(tab: Tables) -> int:
 
     total = 0
     for L1 in range(1, M):
+        if stop is not None:
+            stop.check()
         for L2 in range(1, M - L1 + 1):
             boundaries = M - L1 - L2 + 1
             d = sum(disjoint(int(pattern[L1, k1]), k1, int(pattern[L2, k2]), k2)
@@ -81,7 +84,7 @@ def count_pairs(tab: Tables) -> int:
     return total
 
 
-def _slow_pair_fraction(tab: Tables, U: float, samples: int = 4000) -> float:
+def _slow_pair_fraction(tab: Tables, U: float, samples: int = 4000, stop: Stop | None = None) -> float:
     """Share of consecutive disjoint allocation pairs whose link is slower than U (these get a
     coefficient in the tight model's network rows). Exact when no link or every link is slower;
     otherwise estimated from a fixed-seed sample of pairs drawn in proportion to their number."""
@@ -94,6 +97,8 @@ def _slow_pair_fraction(tab: Tables, U: float, samples: int = 4000) -> float:
     fit = [[np.nonzero(tab.fits[L, k, tab.gpu_type])[0] for k in range(K + 1)] for L in range(M + 1)]
     combos, weights = [], []
     for L1 in range(1, M):
+        if stop is not None:
+            stop.check()
         for L2 in range(1, M - L1 + 1):
             for k1 in range(1, K + 1):
                 for k2 in range(1, K + 1):
@@ -145,8 +150,9 @@ def _levels(cls: GpuClasses, U: float) -> list[tuple[int, float, np.ndarray]]:
     return out
 
 
-def estimate(instance: Instance, formulation: str) -> SizeEstimate:
-    """Columns, rows and nonzeros of a formulation, counted without enumerating it."""
+def estimate(instance: Instance, formulation: str, stop: Stop | None = None) -> SizeEstimate:
+    """Columns, rows and nonzeros of a formulation, counted without enumerating it (``stop``: the
+    run's deadline and interrupts, checked as the counts go)."""
     tab = instance.tables
     M, N, K = tab.num_layers, tab.num_gpus, min(tab.max_k, tab.num_gpus)
     n_fit = fitting_gpu_counts(tab)
@@ -165,6 +171,8 @@ def estimate(instance: Instance, formulation: str) -> SizeEstimate:
         cls = gpu_classes(tab, U)
         rows_net = nnz_net = 0
         for c, _r, D in _levels(cls, U):
+            if stop is not None:
+                stop.check()
             one = np.zeros(cls.count, dtype=bool)
             one[c] = True
             tc, td = _touching(tab, cls, one), _touching(tab, cls, D)
@@ -173,14 +181,14 @@ def estimate(instance: Instance, formulation: str) -> SizeEstimate:
                                    for L in range(1, M) for k in range(1, K + 1))
         return SizeEstimate(formulation, A, 0, A + 1, 2 * M + N + rows_net,
                             2 * sum_L + sum_k + M + nnz_net)
-    P = count_pairs(tab)
+    P = count_pairs(tab, stop)
     if formulation == "seed":
         rows = M + N + 2 + not_last + not_first + 2 * P + A + P
         nnz = sum_L + sum_k + first + last + (P + not_last) + (P + not_first) + 4 * P + 2 * A + 2 * P
         return SizeEstimate(formulation, A, P, A + P + 1, rows, nnz)
     if formulation == "tight":
         rows = 2 * M + N + not_last + not_first + max(M - 1, 0)
-        slow = round(P * _slow_pair_fraction(tab, fluid_upper_bound(tab)))
+        slow = round(P * _slow_pair_fraction(tab, fluid_upper_bound(tab), stop=stop))
         nnz = 2 * sum_L + sum_k + M + (P + not_last) + (P + not_first) + max(M - 1, 0) + slow
         return SizeEstimate(formulation, A, P, A + P + 1, rows, nnz)
     raise InputError("formulation", f"unknown formulation '{formulation}'",
