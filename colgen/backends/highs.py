@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from colgen.backends.base import Backend, IncrementalLP, MatrixModel, MipOutcome, Progress
-from colgen.stop import Stop, interrupted
+from colgen.stop import Interrupted, Stop, interrupted
 
 #: Models with more nonzeros than this are solved in a child process with a hard time limit.
 ISOLATE_NNZ = 200_000
@@ -184,7 +184,10 @@ def _worker_main() -> None:
         except BrokenPipeError:                   # the parent is gone or stopped listening
             os._exit(1)
 
-    model, time_limit, node_limit, gap, verbose, relax = pickle.load(sys.stdin.buffer)
+    try:
+        model, time_limit, node_limit, gap, verbose, relax = pickle.load(sys.stdin.buffer)
+    except Exception:                             # the parent died or gave up while sending the model
+        os._exit(1)
     try:
         result = solve_here(model, stop=Stop(time_limit), node_limit=node_limit, gap=gap, verbose=verbose,
                             relax=relax, report=send)
@@ -225,12 +228,16 @@ def solve_isolated(model: MatrixModel, *, stop: Stop | None = None, node_limit: 
     hard = None if time_limit is None else t0 + time_limit + grace
     best = MipOutcome("time_limit", None, None, None)
     stopped = None
-    try:
+    def writer() -> None:
+        # In a thread: a model of a gigabyte takes seconds to pass, and the deadline holds meanwhile.
         try:
             pickle.dump((model, time_limit, node_limit, gap, verbose, relax), proc.stdin)
             proc.stdin.close()
-        except BrokenPipeError:
-            stopped = "error"
+        except (BrokenPipeError, OSError, ValueError):   # the child is gone (killed at the deadline)
+            pass
+
+    threading.Thread(target=writer, daemon=True, name="colgen-highs-writer").start()
+    try:
         while stopped is None:
             try:
                 kind, value, x = messages.get(timeout=0.05)
@@ -254,6 +261,8 @@ def solve_isolated(model: MatrixModel, *, stop: Stop | None = None, node_limit: 
                 best.bound = value
             if progress is not None and kind in ("incumbent", "bound"):
                 progress(best.objective, best.bound)
+    except Interrupted:                           # a second Ctrl-C or SIGTERM: the child goes, we go
+        raise
     except KeyboardInterrupt:
         stopped = "interrupted"
     finally:

@@ -21,7 +21,7 @@ from colgen import __version__
 from colgen.choices import BACKENDS, FORMULATIONS, METHODS, NETWORKS
 from colgen.cli.exitcodes import BAD_INPUT, INTERNAL, OK, REFUSED
 from colgen.errors import BackendError, ColgenError, InputError, ModelTooLargeError, VerificationError
-from colgen.limits import MAX_GPU_TYPES, MAX_GPUS, MAX_K, MAX_LAYERS
+from colgen.limits import MAX_GPU_TYPES, MAX_GPUS, MAX_K, MAX_LAYERS, cap_address_space
 from colgen.stop import Interrupted, raise_interrupted
 
 
@@ -176,16 +176,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         # one (colgen.stop.catch_signals) the first returns the best placement found so far.
         previous = signal.signal(signal.SIGTERM, raise_interrupted)
     try:
-        return _run(args)
+        return _run(args, cap=argv is None)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, cap: bool = False) -> int:
     try:
         from colgen.cli import commands  # imported here: --help and parse errors load no solver
 
+        if cap:             # the colgen command itself (not a caller in Python): cap its memory
+            cap_address_space()
         return getattr(commands, args.command.replace("-", "_"))(args)
     except BrokenPipeError:            # the reader of stdout went away (colgen show X | head -1)
         commands.quiet_stdout()
@@ -207,7 +209,8 @@ def _run(args: argparse.Namespace) -> int:
         _say(f"interrupted ({signal.Signals(signum).name})")
         return 128 + signum
     except MemoryError:
-        _say("refused: out of memory (the estimate missed this case); use --method bnp or a smaller instance")
+        _say("refused: out of the memory colgen allows itself (80% of what was available when it started); "
+             "use a smaller instance" + ("" if getattr(args, "method", "bnp") == "bnp" else " or --method bnp"))
         return REFUSED
     except RecursionError:
         _say("internal error: recursion too deep (a bug in colgen; COLGEN_DEBUG=1 shows the traceback)")
