@@ -340,7 +340,10 @@ class HighsLP(IncrementalLP):
 
     def solve(self, stop: Stop | None = None) -> str:
         remaining = None if stop is None else stop.remaining()
-        self.h.setOptionValue("time_limit", highspy.kHighsInf if remaining is None else max(remaining, 1e-3))
+        # HiGHS compares time_limit with its run clock, which adds up over every run of this object:
+        # the limit is what ran so far plus what remains of the run's deadline.
+        self.h.setOptionValue("time_limit", highspy.kHighsInf if remaining is None
+                              else self.h.getRunTime() + max(remaining, 1e-3))
         self.h.run()
         return _STATUS.get(self.h.getModelStatus(), "error")
 
