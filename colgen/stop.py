@@ -102,3 +102,4 @@ def catch_signals() -> Iterator[None]:
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+        _interrupt.clear()           # the interrupt belonged to this run; the next one starts afresh

@@ -12,7 +12,7 @@ from typing import Any
 
 from colgen.api import solve as run_solve
 from colgen.cli.exitcodes import INFEASIBLE, INVALID, NO_PLACEMENT, NO_PROOF, OK
-from colgen.errors import InputError, ModelTooLargeError, VerificationError
+from colgen.errors import InputError, ModelTooLargeError, VerificationError, one_line
 from colgen.jsonio import read_json, write_json_atomic
 from colgen.model.instance import instance_from_dict, load_instance
 from colgen.progress import Log
@@ -117,13 +117,13 @@ def verify(args: argparse.Namespace) -> int:
         return OK
     shown = verdict.violations[:MAX_LISTED]
     for v in shown:
-        print(v)
+        print(one_line(v))
     more = len(verdict.violations) - len(shown)
     if more:
         print(f"... and {more} more")
     count = len(verdict.violations)
-    print(f"colgen: invalid: {args.result}: {verdict.violations[0]}"
-          + (f" (and {count - 1} more violations)" if count > 1 else ""), file=sys.stderr)
+    print(one_line(f"colgen: invalid: {args.result}: {verdict.violations[0]}"
+                   + (f" (and {count - 1} more violations)" if count > 1 else "")), file=sys.stderr)
     return INVALID
 
 
@@ -152,7 +152,7 @@ def import_legacy(args: argparse.Namespace) -> int:
     doc, notices = convert(args.folder, max_gpus_per_segment=args.max_gpus_per_segment,
                            dp_efficiency=args.dp_efficiency)
     for n in notices:
-        print(f"colgen: notice: {n}", file=sys.stderr)
+        print(one_line(f"colgen: notice: {n}"), file=sys.stderr)
     inst = instance_from_dict(doc)
     _write(args.output, doc)
     print(f"wrote {args.output}: {inst.num_layers} layers, {inst.num_gpus} GPUs", file=sys.stderr)

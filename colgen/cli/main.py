@@ -20,7 +20,7 @@ from typing import NoReturn
 from colgen import __version__
 from colgen.choices import BACKENDS, FORMULATIONS, METHODS, NETWORKS
 from colgen.cli.exitcodes import BAD_INPUT, INTERNAL, OK, REFUSED
-from colgen.errors import BackendError, ColgenError, InputError, ModelTooLargeError, VerificationError
+from colgen.errors import BackendError, ColgenError, InputError, ModelTooLargeError, VerificationError, one_line
 from colgen.limits import MAX_GPU_TYPES, MAX_GPUS, MAX_K, MAX_LAYERS, cap_address_space
 from colgen.stop import Interrupted, raise_interrupted
 
@@ -165,7 +165,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _say(line: str) -> None:
-    print(f"colgen: {line}", file=sys.stderr)
+    print(one_line(f"colgen: {line}"), file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -172,6 +172,7 @@ def import_legacy(folder: str | Path, *, max_gpus_per_segment: int = 4, dp_effic
         gpu_types[name] = spec
         first_line.setdefault(name, line)
         sources.add(f"gpu_types.{name}", f"{pool_path} line {first_line[name]}: {name[:40]}")
+        sources.add(f"gpu_types.{name}.memory_gb", f"{pool_path} line {first_line[name]}: memory_gb")
         sources.add(f"cluster.gpus[{len(gpus)}]", f"{where}: count")
         sources.add(f"cluster.gpus[{len(gpus)}].type", f"{where}: gpu_type")
         gpus.append({"type": name, "count": count})

@@ -20,7 +20,7 @@ from typing import Any
 import jsonschema
 import numpy as np
 
-from colgen.errors import InputError, ModelTooLargeError
+from colgen.errors import InputError, ModelTooLargeError, listing
 from colgen.jsonio import read_json
 from colgen.limits import MAX_GPUS, gb, memory_budget_bytes
 from colgen.model import catalogue
@@ -357,8 +357,8 @@ def _gpus(entries: list[Mapping[str, Any]], types: Mapping[str, GpuType]) -> tup
     gpus: list[Gpu] = []
     for i, e in enumerate(entries):
         if e["type"] not in types:
-            raise InputError(f"cluster.gpus[{i}].type", f"unknown GPU type '{e['type']}'",
-                             f"declare it under gpu_types (declared: {', '.join(types)})")
+            raise InputError(f"cluster.gpus[{i}].type", f"unknown GPU type {show_value(e['type'])}",
+                             f"declare it under gpu_types (declared: {listing(types)})")
         for _ in range(e.get("count", 1)):
             gpus.append(Gpu(id=len(gpus), type=e["type"], node=e.get("node")))
     return tuple(gpus)
