@@ -27,7 +27,7 @@ DATA = ROOT / "tests" / "data"
 CASES = {
     "bnp": (DATA / "signals-bnp.json", "  init "),
     "ilp": (DATA / "signals-small.json", "ilp: solving with"),
-    "brute": (DATA / "signals-small.json", "brute: "),
+    "brute": (DATA / "signals-brute.json", "brute: "),
 }
 STARTUP = 60.0     # seconds to reach the search (imports, numba's cache, the ILP build) on a busy machine
 SHUTDOWN = 20.0    # seconds to answer a signal
