@@ -170,9 +170,23 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+#: The child's first lines: ask the kernel for SIGKILL when the parent dies before importing
+#: anything heavy (HiGHS, numpy and scipy take a second or more to import on a busy machine).
+_BOOT = ("import ctypes, os, signal, sys\n"
+         "try:\n"
+         "    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)\n"
+         "except Exception:\n"
+         "    pass\n"
+         "if os.getppid() != int(sys.argv[2]):\n"
+         "    os._exit(1)\n"
+         "from colgen.backends.highs import _worker_main\n"
+         "_worker_main()\n")
+
+
 def _worker_main() -> None:
-    """Entry point of the child process: ``python -m colgen.backends.highs FD PARENT``. Reads the
-    model (pickled) on stdin and writes pickled messages to file descriptor FD."""
+    """Entry point of the child process (``python -c _BOOT FD PARENT``, or ``python -m
+    colgen.backends.highs FD PARENT``). Reads the model (pickled) on stdin and writes pickled
+    messages to file descriptor FD."""
     _die_with_parent(int(sys.argv[2]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     out = os.fdopen(int(sys.argv[1]), "wb")
@@ -202,13 +216,13 @@ def solve_isolated(model: MatrixModel, *, stop: Stop | None = None, node_limit: 
                    progress: Progress | None = None) -> MipOutcome:
     """Solve in a child process killed at the deadline plus a small grace period.
 
-    The child is a fresh interpreter (``python -m``), so scripts calling colgen need no
+    The child is a fresh interpreter (``python -c``), so scripts calling colgen need no
     ``if __name__ == "__main__"`` guard; it runs in its own session, so Ctrl-C reaches only us, and
     it dies with us (see :func:`_die_with_parent`)."""
     t0 = time.perf_counter()
     stop = stop or Stop()
     read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen([sys.executable, "-m", "colgen.backends.highs", str(write_fd), str(os.getpid())],
+    proc = subprocess.Popen([sys.executable, "-c", _BOOT, str(write_fd), str(os.getpid())],
                             stdin=subprocess.PIPE, pass_fds=(write_fd,), start_new_session=True)
     os.close(write_fd)
     messages: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
