@@ -111,7 +111,7 @@ class Result:
 
 
 #: Every status a result can carry (colgen/api.py, the engines' outcomes).
-STATUSES = ("optimal", "infeasible", "time_limit", "interrupted", "node_limit", "heuristic", "error")
+STATUSES = ("optimal", "infeasible", "time_limit", "interrupted", "node_limit", "heuristic", "unbounded", "error")
 
 _FIX = "give a result written by colgen solve"
 

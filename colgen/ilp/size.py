@@ -14,7 +14,7 @@ from math import comb
 import numpy as np
 
 from colgen.choices import FORMULATIONS
-from colgen.errors import InputError
+from colgen.errors import InputError, ModelTooLargeError
 from colgen.model.instance import Instance
 from colgen.model.tables import Tables
 from colgen.space.allocations import fitting_gpu_counts
@@ -57,9 +57,21 @@ def _fit_patterns(tab: Tables) -> tuple[np.ndarray, int]:
     return (tab.fits.astype(np.int64) * weights).sum(axis=2), tab.fits.shape[2]
 
 
+#: Most (segment length, GPU count) combinations :func:`count_pairs` goes through (a second or so per
+#: million); beyond them the pair formulations are far too large to build anyway.
+MAX_PAIR_COUNTING = 20_000_000
+
+
 def count_pairs(tab: Tables, stop: Stop | None = None) -> int:
-    """Consecutive allocation pairs with disjoint GPU sets, summed over all stage boundaries."""
+    """Consecutive allocation pairs with disjoint GPU sets, summed over all stage boundaries.
+    Refuses (:class:`ModelTooLargeError`) when counting alone would take minutes."""
     M, K = tab.num_layers, min(tab.max_k, tab.num_gpus)
+    work = M * (M - 1) // 2 * K * K
+    if work > MAX_PAIR_COUNTING:
+        raise ModelTooLargeError(
+            f"counting the e-pairs over {M} layers with up to {K} GPUs per stage goes through {work:,} "
+            f"combinations, more than {MAX_PAIR_COUNTING:,}: the seed and tight formulations are for small "
+            "instances; use --formulation compact or --method bnp")
     pattern, T = _fit_patterns(tab)
     type_counts = np.bincount(tab.gpu_type, minlength=T)
 
