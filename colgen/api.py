@@ -18,7 +18,7 @@ from colgen.bnp.search import solve_bnp
 from colgen.check.brute import BruteOptions, solve_brute
 from colgen.check.verify import verify
 from colgen.choices import METHODS
-from colgen.errors import ColgenError, InputError
+from colgen.errors import InputError, VerificationError
 from colgen.ilp.solver import IlpOptions, solve_ilp
 from colgen.model.instance import Instance
 from colgen.progress import Log, as_log
@@ -26,12 +26,10 @@ from colgen.result import Result
 from colgen.space.pruning import RULES, parse_rules
 from colgen.stop import Stop, catch_signals
 
+__all__ = ["VerificationError", "check", "method_options", "same_type_segments", "solve"]
+
 Options = BnpOptions | IlpOptions | BruteOptions
 OPTIONS: dict[str, type] = {"bnp": BnpOptions, "ilp": IlpOptions, "brute": BruteOptions}
-
-
-class VerificationError(ColgenError):
-    """A solver returned a placement the independent verifier rejects: a bug in colgen."""
 
 
 def method_options(method: str, options: Options | None = None, **fields: Any) -> Options:
@@ -95,6 +93,7 @@ def solve(instance: Instance, method: str = "bnp", *, time_limit: float | None =
     result.statistics["prune"] = rules
     result.options = {"method": method, "time_limit": time_limit, "gap": gap, "backend": backend,
                       **{k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(opts).items()}}
+    result.statistics["gap_limit"] = gap
     if any(not RULES[r].safe for r in rules) and result.placement:
         result.statistics["restricted_bound"] = result.bound
         result.statistics["restricted_status"] = result.status

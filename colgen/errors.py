@@ -6,6 +6,24 @@ says how to fix it. The CLI prints its message on one line; it never shows a tra
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+#: Longest message the command line prints (a safety net: messages cut the values they quote).
+MAX_MESSAGE = 500
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` as one printable line: control characters and line breaks escaped, cut at ``limit``."""
+    out = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return out if len(out) <= limit else out[: limit - 3] + "..."
+
+
+def listing(names: Iterable[object], most: int = 6) -> str:
+    """``a, b, c, ... (N in all)``: a list for a message, never longer than ``most`` names."""
+    items = [str(n) for n in names]
+    shown = ", ".join(n if len(n) <= 40 else n[:37] + "..." for n in items[:most])
+    return shown + (f", ... ({len(items)} in all)" if len(items) > most else "")
+
 
 class ColgenError(Exception):
     """Base class of the errors colgen reports to users without a traceback."""
@@ -45,3 +63,7 @@ class MissingExtraError(ColgenError):
     def __init__(self, module: str, extra: str, what: str):
         self.module, self.extra = module, extra
         super().__init__(f"{what} needs {module}, which is not installed; pip install 'colgen[{extra}]'")
+
+
+class VerificationError(ColgenError):
+    """A solver returned a placement the independent verifier rejects: a bug in colgen."""

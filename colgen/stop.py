@@ -32,6 +32,21 @@ class Stopped(Exception):
         self.reason = reason
 
 
+class Interrupted(KeyboardInterrupt):
+    """A signal that ends the command now: SIGINT or SIGTERM outside a solve, or a second one inside
+    (the command line exits with ``128 + signum``: 130 or 143)."""
+
+    def __init__(self, signum: int = signal.SIGINT):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
+
+
+def raise_interrupted(signum: int, frame: object) -> None:
+    """Signal handler: SIGTERM (or SIGINT) raises :class:`Interrupted`, as Ctrl-C raises
+    KeyboardInterrupt."""
+    raise Interrupted(signum)
+
+
 class Stop:
     """The stopping rule of one run: an optional deadline plus the process's interrupt flag."""
 
@@ -85,9 +100,7 @@ def catch_signals() -> Iterator[None]:
 
     def handler(signum: int, frame: object) -> None:
         if _interrupt.is_set():          # the second signal: stop at once
-            if signum == signal.SIGINT:
-                raise KeyboardInterrupt
-            raise SystemExit(128 + signum)
+            raise Interrupted(signum)
         _interrupt.set()
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -96,3 +109,4 @@ def catch_signals() -> Iterator[None]:
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+        _interrupt.clear()           # the interrupt belonged to this run; the next one starts afresh

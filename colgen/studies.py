@@ -20,7 +20,10 @@ def pruning_report(instance: Instance, rules: list[str], *, formulation: str = "
     rows: list[dict] = []
     M = instance.num_layers
     segments = same_type_segments(instance, Stop(time_limit)) if "hierarchical" in rules else None
-    pairs_before: int | None = gpu_pairs(instance.tables)
+    try:
+        pairs_before: int | None = gpu_pairs(instance.tables)
+    except ModelTooLargeError:                  # too many to count: shown as "-"
+        pairs_before = None
     for i in range(len(rules) + 1):
         prefix = rules[:i]
         row: dict = {"rule": "memory" if i == 0 else prefix[-1],
@@ -28,7 +31,13 @@ def pruning_report(instance: Instance, rules: list[str], *, formulation: str = "
         try:
             space = prune(instance, prefix, segments=segments)
         except ModelTooLargeError:
-            est = estimate(instance, formulation)
+            try:
+                est = estimate(instance, formulation)
+            except ModelTooLargeError:
+                row.update(note="too large to count")
+                rows.append(row)
+                pairs_before = None
+                continue
             row.update(allocations_after=est.allocations, pairs_after=est.pairs, columns=est.columns,
                        rows=est.rows, nonzeros=est.nnz, note="estimated (not enumerable)")
             rows.append(row)

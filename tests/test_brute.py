@@ -61,7 +61,7 @@ def test_brute_optimum_passes_verifier_and_dominates_random_placements(inst, dat
     # Any other valid placement is no better.
     placement = data.draw(random_placements(inst))
     if placement is not None:
-        other = Result(inst.name, "random", "feasible", placement,
+        other = Result(inst.name, "random", "heuristic", placement,
                        placement_throughput(inst, placement), None)
         verdict = verify(inst, other)
         assert verdict.ok, verdict.violations

@@ -11,25 +11,7 @@ import pytest
 from colgen.cli.main import main
 from tests.conftest import INSTANCES, ROOT, SHIPPED
 
-MALFORMED = ROOT / "tests" / "malformed"
-EXPECTED = json.loads((MALFORMED / "expected.json").read_text())
-
-
-def test_corpus_is_large_enough():
-    assert len(EXPECTED) >= 20
-    assert {p.stem for p in MALFORMED.glob("*.json")} - {"expected"} == set(EXPECTED)
-
-
-@pytest.mark.parametrize("case", sorted(EXPECTED))
-def test_malformed_instance_gives_one_line_naming_the_field(case, capsys):
-    code = main(["show", str(MALFORMED / f"{case}.json")])
-    err = capsys.readouterr().err
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("colgen: error: ")
-    assert EXPECTED[case] in lines[0], (EXPECTED[case], lines[0])
-    assert "Traceback" not in err
+MALFORMED = ROOT / "tests" / "corpus" / "instances"     # the adversarial corpus: tests/test_corpus.py
 
 
 def test_malformed_input_through_the_installed_entry_point():

@@ -14,7 +14,7 @@ PACKAGE = ROOT / "colgen"
 #: Layers, lowest first: a module may import only from its own layer or lower ones (the engine's
 #: parts sit side by side and must not import each other).
 LAYERS = [
-    {"errors", "choices", "stop", "progress", "jsonio"},
+    {"errors", "choices", "limits", "stop", "progress", "jsonio"},
     {"model"},
     {"result", "io"},
     {"space", "backends"},

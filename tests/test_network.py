@@ -110,8 +110,8 @@ def _tiny_doc() -> dict:
 
 
 @pytest.mark.parametrize("entry,problem", [
-    (True, "True is not a number"), ("200", "'200' is not a number"), (None, "None is not a number"),
-    ([1], "[1] is not a number"), (-1, "-1 is not a bandwidth"), (10 ** 400, "is not a bandwidth")])
+    (True, "true is not a number"), ("200", "'200' is not a number"), (None, "null is not a number"),
+    ([1], "a list of 1 items is not a number"), (-1, "-1 is not a bandwidth"), (10 ** 400, "is not a bandwidth")])
 def test_bad_matrix_entry_names_row_and_column(entry, problem):
     doc = _tiny_doc()
     doc["cluster"]["bandwidth_gbps"][2][1] = entry

@@ -15,7 +15,7 @@ from tests.conftest import random_placements, tiny_docs
 
 
 def report_for(inst, placement) -> dict:
-    return Result(inst.name, "test", "feasible", placement, placement_throughput(inst, placement),
+    return Result(inst.name, "test", "time_limit", placement, placement_throughput(inst, placement),
                   None).to_dict(inst)
 
 
@@ -159,7 +159,7 @@ def test_bound_below_objective_rejected(case):
 
 def test_empty_result_rejected(shipped):
     inst = shipped["seed-tiny"]
-    assert violations(inst, {"allocations": []}) == ["the result holds no placement"]
+    assert violations(inst, {"allocations": [], "status": "time_limit"}) == ["the result holds no placement"]
 
 
 def test_brute_result_of_shipped_tiny_is_valid(shipped):

@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from colgen.backends.base import Backend, IncrementalLP, MatrixModel, MipOutcome, Progress
-from colgen.stop import Stop, interrupted
+from colgen.stop import Interrupted, Stop, interrupted
 
 #: Models with more nonzeros than this are solved in a child process with a hard time limit.
 ISOLATE_NNZ = 200_000
@@ -172,9 +172,23 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+#: The child's first lines: ask the kernel for SIGKILL when the parent dies before importing
+#: anything heavy (HiGHS, numpy and scipy take a second or more to import on a busy machine).
+_BOOT = ("import ctypes, os, signal, sys\n"
+         "try:\n"
+         "    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)\n"
+         "except Exception:\n"
+         "    pass\n"
+         "if os.getppid() != int(sys.argv[2]):\n"
+         "    os._exit(1)\n"
+         "from colgen.backends.highs import _worker_main\n"
+         "_worker_main()\n")
+
+
 def _worker_main() -> None:
-    """Entry point of the child process: ``python -m colgen.backends.highs FD PARENT``. Reads the
-    model (pickled) on stdin and writes pickled messages to file descriptor FD."""
+    """Entry point of the child process (``python -c _BOOT FD PARENT``, or ``python -m
+    colgen.backends.highs FD PARENT``). Reads the model (pickled) on stdin and writes pickled
+    messages to file descriptor FD."""
     _die_with_parent(int(sys.argv[2]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     out = os.fdopen(int(sys.argv[1]), "wb")
@@ -186,7 +200,10 @@ def _worker_main() -> None:
         except BrokenPipeError:                   # the parent is gone or stopped listening
             os._exit(1)
 
-    model, deadline, node_limit, gap, verbose, relax, presolve = pickle.load(sys.stdin.buffer)
+    try:
+        model, deadline, node_limit, gap, verbose, relax, presolve = pickle.load(sys.stdin.buffer)
+    except Exception:                             # the parent died or gave up while sending the model
+        os._exit(1)
     # The parent's deadline on the shared wall clock: this process's start-up counts against it.
     time_limit = None if deadline is None else max(deadline - time.time(), 1e-3)
     try:
@@ -203,13 +220,13 @@ def solve_isolated(model: MatrixModel, *, stop: Stop | None = None, node_limit: 
                    progress: Progress | None = None, presolve: bool = True) -> MipOutcome:
     """Solve in a child process killed at the deadline plus a small grace period.
 
-    The child is a fresh interpreter (``python -m``), so scripts calling colgen need no
+    The child is a fresh interpreter (``python -c``), so scripts calling colgen need no
     ``if __name__ == "__main__"`` guard; it runs in its own session, so Ctrl-C reaches only us, and
     it dies with us (see :func:`_die_with_parent`)."""
     t0 = time.perf_counter()
     stop = stop or Stop()
     read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen([sys.executable, "-m", "colgen.backends.highs", str(write_fd), str(os.getpid())],
+    proc = subprocess.Popen([sys.executable, "-c", _BOOT, str(write_fd), str(os.getpid())],
                             stdin=subprocess.PIPE, pass_fds=(write_fd,), start_new_session=True)
     os.close(write_fd)
     messages: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
@@ -231,12 +248,16 @@ def solve_isolated(model: MatrixModel, *, stop: Stop | None = None, node_limit: 
     deadline = None if time_limit is None else time.time() + time_limit
     best = MipOutcome("time_limit", None, None, None)
     stopped = None
-    try:
+    def writer() -> None:
+        # In a thread: a model of a gigabyte takes seconds to pass, and the deadline holds meanwhile.
         try:
             pickle.dump((model, deadline, node_limit, gap, verbose, relax, presolve), proc.stdin)
             proc.stdin.close()
-        except BrokenPipeError:
-            stopped = "error"
+        except (BrokenPipeError, OSError, ValueError):   # the child is gone (killed at the deadline)
+            pass
+
+    threading.Thread(target=writer, daemon=True, name="colgen-highs-writer").start()
+    try:
         while stopped is None:
             try:
                 kind, value, x = messages.get(timeout=0.05)
@@ -260,6 +281,8 @@ def solve_isolated(model: MatrixModel, *, stop: Stop | None = None, node_limit: 
                 best.bound = value
             if progress is not None and kind in ("incumbent", "bound"):
                 progress(best.objective, best.bound)
+    except Interrupted:                           # a second Ctrl-C or SIGTERM: the child goes, we go
+        raise
     except KeyboardInterrupt:
         stopped = "interrupted"
     finally:
@@ -337,9 +360,10 @@ class HighsLP(IncrementalLP):
 
     def solve(self, stop: Stop | None = None) -> str:
         remaining = None if stop is None else stop.remaining()
-        # HiGHS compares time_limit with its run clock, which adds up over every run of this object.
-        limit = highspy.kHighsInf if remaining is None else self.h.getRunTime() + max(remaining, 1e-3)
-        self.h.setOptionValue("time_limit", limit)
+        # HiGHS compares time_limit with its run clock, which adds up over every run of this object:
+        # the limit is what ran so far plus what remains of the run's deadline.
+        self.h.setOptionValue("time_limit", highspy.kHighsInf if remaining is None
+                              else self.h.getRunTime() + max(remaining, 1e-3))
         self.h.run()
         return _STATUS.get(self.h.getModelStatus(), "error")
 

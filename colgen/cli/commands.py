@@ -4,19 +4,40 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from colgen.api import VerificationError
 from colgen.api import solve as run_solve
 from colgen.cli.exitcodes import INFEASIBLE, INVALID, NO_PLACEMENT, NO_PROOF, OK
-from colgen.errors import InputError, ModelTooLargeError
+from colgen.errors import InputError, ModelTooLargeError, VerificationError, one_line
 from colgen.jsonio import read_json, write_json_atomic
 from colgen.model.instance import instance_from_dict, load_instance
 from colgen.progress import Log
 
 __all__ = ["VerificationError"]
+
+
+def _writable(path: str) -> None:
+    """Refuse an output path that cannot be written before any work is done (a directory, a
+    read-only or virtual file system such as /proc and /sys)."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError("--output", f"'{path}' is a directory", "give a file name")
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        if not folder.is_dir():
+            raise InputError("--output", f"'{folder}' is not a directory", "choose a writable file path")
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".colgen-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InputError("--output", f"cannot write in '{folder}' ({exc.strerror or exc})",
+                         "choose a writable file path") from None
 
 
 def _write(path: str, data: Any) -> None:
@@ -25,6 +46,16 @@ def _write(path: str, data: Any) -> None:
     except OSError as exc:
         raise InputError("--output", f"cannot write '{path}' ({exc.strerror or exc})",
                          "choose a writable file path") from None
+
+
+def quiet_stdout() -> None:
+    """The reader of stdout went away (``colgen show X | head -1``): send the rest to /dev/null, so
+    that neither our writes nor the interpreter's final flush raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _log(args: argparse.Namespace) -> Log:
@@ -59,6 +90,8 @@ def model(args: argparse.Namespace) -> int:
 def solve(args: argparse.Namespace) -> int:
     from colgen.report.text import describe_result
 
+    if args.output:
+        _writable(args.output)
     inst = load_instance(args.instance)
     fields: dict[str, Any] = {}
     if args.prune is not None:
@@ -70,11 +103,11 @@ def solve(args: argparse.Namespace) -> int:
     result = run_solve(inst, args.method, time_limit=args.time_limit, gap=args.gap, backend=args.backend,
                        log=_log(args), **fields)
     report = result.to_dict(inst)
-    if args.json:
-        print(json.dumps(report, indent=1))
-    else:
-        print(describe_result(inst, result))
-    sys.stdout.flush()
+    try:
+        print(json.dumps(report, indent=1, allow_nan=False) if args.json else describe_result(inst, result))
+        sys.stdout.flush()
+    except BrokenPipeError:        # the reader went away; the file below is still written
+        quiet_stdout()
     if args.output:
         _write(args.output, report)
     if result.status == "optimal":
@@ -84,19 +117,33 @@ def solve(args: argparse.Namespace) -> int:
     return NO_PROOF if result.placement else NO_PLACEMENT
 
 
+#: Violations ``colgen verify`` lists on stdout (the count of the others follows).
+MAX_LISTED = 20
+
+
 def verify(args: argparse.Namespace) -> int:
     from colgen.check.verify import verify as check
-    from colgen.result import result_from_dict
+    from colgen.result import parse_report
 
     inst = load_instance(args.instance)
-    data = read_json(args.result)
-    result_from_dict(data)  # shape check with a clear message
+    data = read_json(args.result, "result")
+    try:
+        parse_report(data)  # types and finiteness, with a message naming the field
+    except InputError as exc:
+        raise exc.with_source(args.result) from None
     verdict = check(inst, data)
     if verdict.ok:
         print(f"valid: throughput {verdict.objective:.6g} tokens/s")
         return OK
-    for v in verdict.violations:
-        print(v)
+    shown = verdict.violations[:MAX_LISTED]
+    for v in shown:
+        print(one_line(v))
+    more = len(verdict.violations) - len(shown)
+    if more:
+        print(f"... and {more} more")
+    count = len(verdict.violations)
+    print(one_line(f"colgen: invalid: {args.result}: {verdict.violations[0]}"
+                   + (f" (and {count - 1} more violations)" if count > 1 else "")), file=sys.stderr)
     return INVALID
 
 
@@ -140,8 +187,15 @@ def sweep(args: argparse.Namespace) -> int:
 
 
 def generate(args: argparse.Namespace) -> int:
-    from colgen.io.generator import random_instance
+    from colgen.io.generator import document_bytes, random_instance
+    from colgen.limits import MAX_FILE_BYTES
 
+    _writable(args.output)
+    size = document_bytes(args.gpus, args.network, args.gpus_per_node)
+    if size > MAX_FILE_BYTES:
+        raise InputError("--gpus", f"a '{args.network}' network of {args.gpus:,} GPUs makes a file of about "
+                         f"{size / 1e9:.3g} GB, more than the limit of {MAX_FILE_BYTES / 1e9:.3g} GB",
+                         "use fewer GPUs, more --gpus-per-node, or --network uniform")
     doc = random_instance(args.seed, num_layers=args.layers, num_gpus=args.gpus, num_types=args.types,
                           max_k=args.max_gpus_per_segment, network=args.network,
                           gpus_per_node=args.gpus_per_node)
@@ -153,10 +207,11 @@ def generate(args: argparse.Namespace) -> int:
 def import_legacy(args: argparse.Namespace) -> int:
     from colgen.io.legacy import import_legacy as convert
 
+    _writable(args.output)
     doc, notices = convert(args.folder, max_gpus_per_segment=args.max_gpus_per_segment,
                            dp_efficiency=args.dp_efficiency)
     for n in notices:
-        print(f"colgen: notice: {n}", file=sys.stderr)
+        print(one_line(f"colgen: notice: {n}"), file=sys.stderr)
     inst = instance_from_dict(doc)
     _write(args.output, doc)
     print(f"wrote {args.output}: {inst.num_layers} layers, {inst.num_gpus} GPUs", file=sys.stderr)
@@ -166,13 +221,15 @@ def import_legacy(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     from colgen.backends.highs import HighsBackend
     from colgen.ilp.model import build
-    from colgen.ilp.size import available_memory_bytes, estimate
+    from colgen.ilp.size import estimate
+    from colgen.limits import memory_budget_bytes
 
     if not args.output.endswith((".mps", ".lp")):
         raise InputError("--output", f"'{args.output}' ends in neither .mps nor .lp", "name the file model.mps")
+    _writable(args.output)
     inst = load_instance(args.instance)
     est = estimate(inst, args.formulation)
-    if est.memory_bytes > 0.8 * available_memory_bytes():
+    if est.memory_bytes > memory_budget_bytes():
         raise ModelTooLargeError(f"the model is too large to build here ({est.describe()})")
     if Path(args.output).is_dir():
         raise InputError("--output", f"'{args.output}' is a directory", "give a file name ending in .mps or .lp")

@@ -8,4 +8,5 @@ NO_PLACEMENT = 4   #: no placement found within the time limit (or before an int
 REFUSED = 5        #: the model would be too large, or the chosen LP/MIP engine cannot take it
 INVALID = 6        #: colgen verify rejects the result
 INTERNAL = 70      #: a bug in colgen (e.g. a solver's placement the verifier rejects)
-INTERRUPTED = 130  #: a second Ctrl-C ended the run at once
+INTERRUPTED = 130  #: a second Ctrl-C ended the run at once (or one outside a solve): 128 + SIGINT
+TERMINATED = 143   #: the same for SIGTERM: 128 + SIGTERM

@@ -9,24 +9,73 @@ Exit codes: colgen/cli/exitcodes.py (and the table in README.md).
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from colgen import __version__
 from colgen.choices import BACKENDS, FORMULATIONS, METHODS, NETWORKS, PLOT_KINDS, SWEEP_ENGINES
-from colgen.cli.exitcodes import BAD_INPUT, INTERNAL, INTERRUPTED, OK, REFUSED
-from colgen.errors import BackendError, ColgenError, InputError, ModelTooLargeError
+from colgen.cli.exitcodes import BAD_INPUT, INTERNAL, OK, REFUSED
+from colgen.errors import BackendError, ColgenError, InputError, ModelTooLargeError, VerificationError, one_line
+from colgen.limits import MAX_GPU_TYPES, MAX_GPUS, MAX_K, MAX_LAYERS, cap_address_space
+from colgen.stop import Interrupted, raise_interrupted
 
 
-def _positive(text: str) -> float:
+def _float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} must be a positive finite number")
+        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text[:40]} is not a finite number")
     return value
+
+
+def _positive(text: str) -> float:
+    value = _float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number")
+    return value
+
+
+def _gap(text: str) -> float:
+    value = _float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a relative gap in [0, 1)")
+    return value
+
+
+def _efficiency(text: str) -> float:
+    value = _float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not an efficiency in (0, 1]")
+    return value
+
+
+def _whole(low: int, high: int | None = None, what: str = "") -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            span = f"from {low:,} to {high:,}" if high is not None else f"at least {low:,}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range: {what or 'give a number'} {span}")
+        return value
+
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line (``colgen: error: ...``), exit code 2, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = f"see {self.prog} --help"
+        self.exit(BAD_INPUT, f"colgen: error: {self.prog}: {message}; {hint}\n")
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -39,13 +88,14 @@ def _command(sub: argparse._SubParsersAction, name: str, summary: str, example: 
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="colgen", formatter_class=_Formatter,
         description="Exact LLM placement on heterogeneous GPU clusters (column generation and branch-and-price).",
         epilog="exit codes: 0 optimal/ok, 1 placement without proof, 2 bad input, 3 infeasible, "
-               "4 no placement in time, 5 refused (too large), 6 verification failed, 70 internal error")
+               "4 no placement in time, 5 refused (too large), 6 verification failed, 70 internal error, "
+               "130/143 a second Ctrl-C/SIGTERM (see README.md)")
     p.add_argument("--version", action="version", version=f"colgen {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     s = _command(sub, "show", "describe an instance: GPUs by type and node, memory, allocation counts",
                  "colgen show instances/seed-demo.json")
@@ -70,7 +120,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--backend", choices=BACKENDS, default="auto",
                    help="LP/MIP engine; auto: Gurobi when its license takes the model, else HiGHS")
     s.add_argument("--time-limit", type=_positive, metavar="S", help="seconds for the whole run")
-    s.add_argument("--gap", type=float, default=0.0, help="relative gap at which to stop")
+    s.add_argument("--gap", type=_gap, default=0.0, help="relative gap at which to stop")
     s.add_argument("--prune", metavar="RULES",
                    help="none, safe, or rules like symmetry,dominance,bound (default: safe for bnp, none for "
                         "ilp; see colgen prune-report)")
@@ -125,21 +175,23 @@ def parser() -> argparse.ArgumentParser:
     s = _command(sub, "generate", "write a seeded random instance",
                  "colgen generate --seed 7 --layers 6 --gpus 8 --network distinct -o random.json")
     s.add_argument("-o", "--output", required=True, metavar="FILE")
-    s.add_argument("--seed", type=int, default=0, help="random seed (>= 0)")
-    s.add_argument("--layers", type=int, default=4, help="decoder layers M")
-    s.add_argument("--gpus", type=int, default=4, help="GPUs N")
-    s.add_argument("--types", type=int, default=2, help="GPU types")
-    s.add_argument("--max-gpus-per-segment", type=int, default=2, metavar="K", help="GPUs per stage at most")
+    s.add_argument("--seed", type=_whole(0, 2**63 - 1, "a seed"), default=0, help="random seed (>= 0)")
+    s.add_argument("--layers", type=_whole(1, MAX_LAYERS, "layers"), default=4, help="decoder layers M")
+    s.add_argument("--gpus", type=_whole(1, MAX_GPUS, "GPUs"), default=4, help="GPUs N")
+    s.add_argument("--types", type=_whole(1, MAX_GPU_TYPES, "GPU types"), default=2, help="GPU types")
+    s.add_argument("--max-gpus-per-segment", type=_whole(1, MAX_K, "GPUs per stage"), default=2, metavar="K",
+                   help="GPUs per stage at most")
     s.add_argument("--network", choices=NETWORKS, default="nodes",
                    help="uniform: links never bind; nodes: node pairs at random speeds; distinct: every pair its own")
-    s.add_argument("--gpus-per-node", type=int, default=2)
+    s.add_argument("--gpus-per-node", type=_whole(1, MAX_GPUS, "GPUs per node"), default=2)
 
     s = _command(sub, "import-legacy", "convert a legacy CSV configuration folder into an instance",
                  "colgen import-legacy instances/legacy/small -o small.json")
     s.add_argument("folder", help="folder with config.csv, gpu_pool.csv, network_bandwidth.csv")
     s.add_argument("-o", "--output", required=True, metavar="FILE")
-    s.add_argument("--max-gpus-per-segment", type=int, default=4, metavar="K", help="GPUs per stage at most")
-    s.add_argument("--dp-efficiency", type=float, default=0.95, help="data-parallel efficiency eff(k), k >= 2")
+    s.add_argument("--max-gpus-per-segment", type=_whole(1, MAX_K, "GPUs per stage"), default=4, metavar="K",
+                   help="GPUs per stage at most")
+    s.add_argument("--dp-efficiency", type=_efficiency, default=0.95, help="data-parallel efficiency eff(k), k >= 2")
 
     s = _command(sub, "export", "write the full ILP as MPS or LP for any solver",
                  "colgen export instances/seed-tiny.json --formulation seed -o model.mps")
@@ -161,19 +213,32 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _say(line: str) -> None:
-    print(f"colgen: {line}", file=sys.stderr)
+    print(one_line(f"colgen: {line}"), file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from colgen.cli import commands  # imported here: --help and parse errors load no solver
-
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM means what Ctrl-C means: outside a solve it ends the command with one line; inside
+        # one (colgen.stop.catch_signals) the first returns the best placement found so far.
+        previous = signal.signal(signal.SIGTERM, raise_interrupted)
     try:
+        return _run(args, cap=argv is None)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace, cap: bool = False) -> int:
+    try:
+        from colgen.cli import commands  # imported here: --help and parse errors load no solver
+
+        if cap:             # the colgen command itself (not a caller in Python): cap its memory
+            cap_address_space()
         return getattr(commands, args.command.replace("-", "_"))(args)
-    except BrokenPipeError:
-        # The reader went away (``colgen show X | head -1``): stop writing, quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    except BrokenPipeError:            # the reader of stdout went away (colgen show X | head -1)
+        commands.quiet_stdout()
         return OK
     except (ModelTooLargeError, BackendError) as exc:
         _say(f"refused: {exc}")
@@ -181,22 +246,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         _say(f"error: {exc}")
         return BAD_INPUT
-    except commands.VerificationError as exc:
+    except VerificationError as exc:
         _say(f"internal error: {exc}")
         return INTERNAL
     except ColgenError as exc:
         _say(f"error: {exc}")
         return BAD_INPUT
-    except KeyboardInterrupt:
-        _say("interrupted")
-        return INTERRUPTED
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        _say(f"interrupted ({signal.Signals(signum).name})")
+        return 128 + signum
     except MemoryError:
-        _say("refused: out of memory (the estimate missed this case); use --method bnp or a smaller instance")
+        _say("refused: out of the memory colgen allows itself (80% of what was available when it started); "
+             "use a smaller instance" + ("" if getattr(args, "method", "bnp") == "bnp" else " or --method bnp"))
         return REFUSED
+    except RecursionError:
+        _say("internal error: recursion too deep (a bug in colgen; COLGEN_DEBUG=1 shows the traceback)")
+        return INTERNAL
     except Exception as exc:  # a bug: one line, never a traceback (COLGEN_DEBUG=1 shows it)
         if os.environ.get("COLGEN_DEBUG"):
             raise
-        _say(f"internal error: {type(exc).__name__}: {exc} (a bug in colgen; COLGEN_DEBUG=1 shows the traceback)")
+        text = str(exc).splitlines()[0][:200] if str(exc) else ""
+        _say(f"internal error: {type(exc).__name__}: {text} (a bug in colgen; COLGEN_DEBUG=1 shows the traceback)")
         return INTERNAL
 
 

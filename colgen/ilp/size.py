@@ -7,7 +7,6 @@ bytes per nonzero and per row/column measured with HiGHS on the benchmark models
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cache
 from math import comb
@@ -15,12 +14,13 @@ from math import comb
 import numpy as np
 
 from colgen.choices import FORMULATIONS
-from colgen.errors import InputError
+from colgen.errors import InputError, ModelTooLargeError
 from colgen.model.instance import Instance
 from colgen.model.tables import Tables
 from colgen.space.allocations import fitting_gpu_counts
 from colgen.space.bounds import fluid_upper_bound
 from colgen.space.classes import GpuClasses, gpu_classes
+from colgen.stop import Stop
 
 #: Bytes per nonzero and per row/column that building and solving a model costs, measured with
 #: HiGHS on the benchmark models (our arrays, HiGHS' copies and presolve).
@@ -47,18 +47,6 @@ class SizeEstimate:
                 f"about {self.memory_bytes / 1e9:.3g} GB")
 
 
-def available_memory_bytes() -> int:
-    """MemAvailable of this machine (the kernel's estimate), or physical memory as a fallback."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
 # --------------------------------------------------------------------------------------------
 # Counting (no enumeration)
 
@@ -69,9 +57,21 @@ def _fit_patterns(tab: Tables) -> tuple[np.ndarray, int]:
     return (tab.fits.astype(np.int64) * weights).sum(axis=2), tab.fits.shape[2]
 
 
-def count_pairs(tab: Tables) -> int:
-    """Consecutive allocation pairs with disjoint GPU sets, summed over all stage boundaries."""
+#: Most (segment length, GPU count) combinations :func:`count_pairs` goes through (a second or so per
+#: million); beyond them the pair formulations are far too large to build anyway.
+MAX_PAIR_COUNTING = 20_000_000
+
+
+def count_pairs(tab: Tables, stop: Stop | None = None) -> int:
+    """Consecutive allocation pairs with disjoint GPU sets, summed over all stage boundaries.
+    Refuses (:class:`ModelTooLargeError`) when counting alone would take minutes."""
     M, K = tab.num_layers, min(tab.max_k, tab.num_gpus)
+    work = M * (M - 1) // 2 * K * K
+    if work > MAX_PAIR_COUNTING:
+        raise ModelTooLargeError(
+            f"counting the e-pairs over {M} layers with up to {K} GPUs per stage goes through {work:,} "
+            f"combinations, more than {MAX_PAIR_COUNTING:,}: the seed and tight formulations are for small "
+            "instances; use --formulation compact or --method bnp")
     pattern, T = _fit_patterns(tab)
     type_counts = np.bincount(tab.gpu_type, minlength=T)
 
@@ -86,6 +86,8 @@ def count_pairs(tab: Tables) -> int:
 
     total = 0
     for L1 in range(1, M):
+        if stop is not None:
+            stop.check()
         for L2 in range(1, M - L1 + 1):
             boundaries = M - L1 - L2 + 1
             d = sum(disjoint(int(pattern[L1, k1]), k1, int(pattern[L2, k2]), k2)
@@ -94,7 +96,7 @@ def count_pairs(tab: Tables) -> int:
     return total
 
 
-def _slow_pair_fraction(tab: Tables, U: float, samples: int = 4000) -> float:
+def _slow_pair_fraction(tab: Tables, U: float, samples: int = 4000, stop: Stop | None = None) -> float:
     """Share of consecutive disjoint allocation pairs whose link is slower than U (these get a
     coefficient in the tight model's network rows). Exact when no link or every link is slower;
     otherwise estimated from a fixed-seed sample of pairs drawn in proportion to their number."""
@@ -107,6 +109,8 @@ def _slow_pair_fraction(tab: Tables, U: float, samples: int = 4000) -> float:
     fit = [[np.nonzero(tab.fits[L, k, tab.gpu_type])[0] for k in range(K + 1)] for L in range(M + 1)]
     combos, weights = [], []
     for L1 in range(1, M):
+        if stop is not None:
+            stop.check()
         for L2 in range(1, M - L1 + 1):
             for k1 in range(1, K + 1):
                 for k2 in range(1, K + 1):
@@ -158,8 +162,9 @@ def _levels(cls: GpuClasses, U: float) -> list[tuple[int, float, np.ndarray]]:
     return out
 
 
-def estimate(instance: Instance, formulation: str) -> SizeEstimate:
-    """Columns, rows and nonzeros of a formulation, counted without enumerating it."""
+def estimate(instance: Instance, formulation: str, stop: Stop | None = None) -> SizeEstimate:
+    """Columns, rows and nonzeros of a formulation, counted without enumerating it (``stop``: the
+    run's deadline and interrupts, checked as the counts go)."""
     tab = instance.tables
     M, N, K = tab.num_layers, tab.num_gpus, min(tab.max_k, tab.num_gpus)
     n_fit = fitting_gpu_counts(tab)
@@ -178,6 +183,8 @@ def estimate(instance: Instance, formulation: str) -> SizeEstimate:
         cls = gpu_classes(tab, U)
         rows_net = nnz_net = 0
         for c, _r, D in _levels(cls, U):
+            if stop is not None:
+                stop.check()
             one = np.zeros(cls.count, dtype=bool)
             one[c] = True
             tc, td = _touching(tab, cls, one), _touching(tab, cls, D)
@@ -186,14 +193,14 @@ def estimate(instance: Instance, formulation: str) -> SizeEstimate:
                                    for L in range(1, M) for k in range(1, K + 1))
         return SizeEstimate(formulation, A, 0, A + 1, 2 * M + N + rows_net,
                             2 * sum_L + sum_k + M + nnz_net)
-    P = count_pairs(tab)
+    P = count_pairs(tab, stop)
     if formulation == "seed":
         rows = M + N + 2 + not_last + not_first + 2 * P + A + P
         nnz = sum_L + sum_k + first + last + (P + not_last) + (P + not_first) + 4 * P + 2 * A + 2 * P
         return SizeEstimate(formulation, A, P, A + P + 1, rows, nnz)
     if formulation == "tight":
         rows = 2 * M + N + not_last + not_first + max(M - 1, 0)
-        slow = round(P * _slow_pair_fraction(tab, fluid_upper_bound(tab)))
+        slow = round(P * _slow_pair_fraction(tab, fluid_upper_bound(tab), stop=stop))
         nnz = 2 * sum_L + sum_k + M + (P + not_last) + (P + not_first) + max(M - 1, 0) + slow
         return SizeEstimate(formulation, A, P, A + P + 1, rows, nnz)
     raise InputError("formulation", f"unknown formulation '{formulation}'",

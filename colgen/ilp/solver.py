@@ -16,9 +16,10 @@ from colgen.ilp.size import estimate
 from colgen.model.instance import Instance
 from colgen.progress import Heartbeat, Log, as_log
 from colgen.result import Result, placement_throughput, relative_gap
+from colgen.space.bounds import fluid_upper_bound
 from colgen.space.pruning import parse_rules
 from colgen.space.pruning import prune as apply_rules
-from colgen.stop import Stop
+from colgen.stop import Stop, Stopped
 
 
 @dataclass(frozen=True)
@@ -81,15 +82,24 @@ def solve_ilp(instance: Instance, options: IlpOptions | None = None, *, stop: St
     stats: dict = {"formulation": formulation, "prune": rules}
     incumbent: tuple = ()
     incumbent_value = 0.0
-    if rules:
-        space = apply_rules(instance, rules, log=say, stop=stop, segments=segments)
-        incumbent, incumbent_value = space.incumbent, space.incumbent_value
-        stats["prune_steps"] = [s.__dict__ for s in space.steps]
-        model = build(space.instance, formulation, space.alloc)
-    else:
-        est = estimate(instance, formulation)
-        stats["estimate"] = est.__dict__ | {"memory_bytes": est.memory_bytes}
-        model = guarded_build(instance, formulation, options.memory_limit_bytes, say)
+    try:
+        if rules:
+            space = apply_rules(instance, rules, log=say, stop=stop, segments=segments)
+            incumbent, incumbent_value = space.incumbent, space.incumbent_value
+            stats["prune_steps"] = [s.__dict__ for s in space.steps]
+            say(f"ilp: building the {formulation} model on {len(space.alloc):,} allocations")
+            model = build(space.instance, formulation, space.alloc, stop=stop,
+                          memory_limit_bytes=options.memory_limit_bytes)
+        else:
+            est = estimate(instance, formulation, stop)
+            stats["estimate"] = est.__dict__ | {"memory_bytes": est.memory_bytes}
+            model = guarded_build(instance, formulation, options.memory_limit_bytes, say, stop)
+    except Stopped as why:            # the deadline or an interrupt during pruning or the build
+        say(f"ilp: {why.reason} before the model was built")
+        bound = max(fluid_upper_bound(instance.tables), incumbent_value)
+        return Result(instance=instance.name, method=f"ilp-{formulation}", status=why.reason, placement=incumbent,
+                      objective=incumbent_value if incumbent else None, bound=bound if bound > 0 else None,
+                      timings={"build": stop.elapsed(), "solve": 0.0}, statistics=stats)
     t_build = stop.elapsed()
     mm = model.model
     stats.update(columns=mm.num_cols, rows=mm.num_rows, nonzeros=mm.nnz, allocations=len(model.alloc))
@@ -132,6 +142,6 @@ def solve_ilp(instance: Instance, options: IlpOptions | None = None, *, stop: St
 def lp_relaxation_bound(instance: Instance, formulation: str, *, stop: Stop | None = None,
                         memory_limit_bytes: int | None = None) -> float | None:
     """The LP relaxation's optimum in tokens/s (None when not solved in time)."""
-    model = guarded_build(instance, formulation, memory_limit_bytes)
+    model = guarded_build(instance, formulation, memory_limit_bytes, stop=stop)
     out = HighsBackend().solve(model.model, stop=stop, relax=True)
     return None if out.status != "optimal" or out.objective is None else out.objective * model.scale

@@ -15,6 +15,13 @@ import numpy as np
 from colgen.choices import NETWORKS
 
 
+def document_bytes(num_gpus: int, network: str, gpus_per_node: int) -> int:
+    """About how many bytes the JSON of a random instance takes (its network dominates)."""
+    nodes = -(-num_gpus // gpus_per_node)
+    per_network = {"uniform": 0, "nodes": 90 * nodes * (nodes - 1) // 2, "distinct": 16 * num_gpus * num_gpus}
+    return 2000 + 40 * num_gpus + per_network[network]
+
+
 def random_instance(seed: int, *, num_layers: int = 4, num_gpus: int = 4, num_types: int = 2,
                     max_k: int = 2, network: str = "nodes", gpus_per_node: int = 2,
                     memory_pressure: float = 0.5, dp_efficiency: float | None = None,
@@ -28,6 +35,8 @@ def random_instance(seed: int, *, num_layers: int = 4, num_gpus: int = 4, num_ty
     """
     if network not in NETWORKS:
         raise ValueError(f"network must be one of {NETWORKS}")
+    if min(num_layers, num_gpus, num_types, max_k, gpus_per_node) < 1 or seed < 0:
+        raise ValueError("layers, GPUs, types, K and GPUs per node must be positive, the seed >= 0")
     rng = np.random.default_rng(seed)
     M, N = num_layers, num_gpus
     batch, seq, d_model, bpe = int(rng.choice([4, 6, 8, 12, 16])), 512, 1024, 2

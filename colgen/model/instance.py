@@ -20,8 +20,9 @@ from typing import Any
 import jsonschema
 import numpy as np
 
-from colgen.errors import InputError
+from colgen.errors import InputError, ModelTooLargeError, listing
 from colgen.jsonio import read_json
+from colgen.limits import MAX_GPUS, gb, memory_budget_bytes
 from colgen.model import catalogue
 from colgen.model.network import Network
 from colgen.model.performance import Affine, Profile, roofline_for
@@ -30,6 +31,13 @@ from colgen.model.tables import Tables, build_tables
 
 #: Default efficiency of the roofline model (fraction of peak FLOPS and bandwidth reached).
 DEFAULT_ROOFLINE_EFFICIENCY = 0.5
+#: Shortest per-layer latency taken as a measurement (seconds); anything shorter is a unit mistake
+#: and would make throughputs overflow.
+MIN_LATENCY_S = 1e-12
+#: Fastest link in GB/s (the schema's maximum for every bandwidth).
+MAX_GBPS = 1e9
+#: Dense N x N network arrays alive at once while an instance is loaded and described.
+NETWORK_COPIES = 6
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,7 @@ def load_instance(path: str | Path) -> Instance:
     >>> inst.num_layers, inst.num_gpus, inst.max_gpus_per_segment
     (4, 4, 2)
     """
-    data = read_json(path)
+    data = read_json(path, "instance")
     try:
         return instance_from_dict(data, base=Path(path).parent)
     except InputError as exc:
@@ -109,11 +117,90 @@ def _path(parts: Any) -> str:
     return out or "(top level)"
 
 
+def show_value(value: Any, limit: int = 40) -> str:
+    """A value for a one-line message: JSON-like, cut to ``limit`` characters."""
+    if isinstance(value, (dict, list)):
+        text = "an object" if isinstance(value, dict) else f"a list of {len(value)} items"
+    elif isinstance(value, str):
+        text = repr(value if len(value) <= limit else value[: limit - 3] + "...")
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif value is None:
+        text = "null"
+    else:
+        text = repr(value)
+        text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return text
+
+
+_TYPE_NAMES = {"integer": "a whole number", "number": "a number", "string": "a string", "array": "a list",
+               "object": "an object", "boolean": "true or false", "null": "null"}
+
+
+def _strict_integer(_checker: Any, value: Any) -> bool:
+    """JSON Schema counts 4.0 as an integer; colgen does not (counts and indices are whole numbers)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer))
+
+#: Errors collected before the most relevant one is chosen (a huge document may have millions).
+_MAX_SCHEMA_ERRORS = 200
+
+
+def _num(x: float) -> str:
+    return f"{x:,}" if isinstance(x, int) else f"{x:g}"
+
+
+def _schema_message(err: Any) -> tuple[str, str | None]:
+    """(problem, fix) of a schema error, never echoing more than a short value."""
+    kind, want, value = err.validator, err.validator_value, err.instance
+    shown = show_value(value)
+    if kind == "type":
+        names = [want] if isinstance(want, str) else list(want)
+        return f"{shown} is not {' or '.join(_TYPE_NAMES.get(n, n) for n in names)}", None
+    if kind == "minimum":
+        return f"{shown} is below the minimum of {_num(want)}", None
+    if kind == "exclusiveMinimum":
+        return f"{shown} must be greater than {_num(want)}", None
+    if kind in ("maximum", "exclusiveMaximum"):
+        return f"{shown} is above the limit of {_num(want)}", None
+    if kind == "enum":
+        return f"{shown} is not one of {', '.join(map(str, want))}", None
+    if kind == "const":
+        return f"{shown} must be {want!r}", None
+    if kind == "minItems":
+        return f"has {len(value)} items, needs at least {want}", None
+    if kind == "maxItems":
+        return f"has {len(value)} items, more than the limit of {want:,}", None
+    if kind == "minLength":
+        return "must not be empty" if want == 1 else f"{shown} is shorter than {want} characters", None
+    if kind == "maxLength":
+        return f"{shown} is longer than the limit of {want} characters", None
+    if kind == "minProperties":
+        return "must not be empty", None
+    if kind == "maxProperties":
+        return f"declares {len(value)} entries, more than the limit of {want}", None
+    if kind == "additionalProperties":
+        extra = [k for k in value if k not in err.schema.get("properties", {})] if isinstance(value, dict) else []
+        names = ", ".join(show_value(k) for k in extra[:3]) + (", ..." if len(extra) > 3 else "")
+        return f"unknown field{'s' if len(extra) > 1 else ''} {names}", \
+            "remove it or check its spelling (see the JSON Schema)"
+    if kind == "required":
+        missing = [k for k in want if not isinstance(value, dict) or k not in value]
+        return f"'{missing[0] if missing else want[0]}' is a required property", "add it (see docs/problem.md)"
+    text = err.message
+    return (text if len(text) <= 120 else text[:117] + "..."), None
+
+
 def _schema_error(data: Any) -> InputError | None:
-    validator = jsonschema.Draft202012Validator(instance_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+    validator = _Validator(instance_schema())
+    errors = list(itertools.islice(validator.iter_errors(data), _MAX_SCHEMA_ERRORS))
     if not errors:
         return None
+    errors.sort(key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
     err = jsonschema.exceptions.best_match(errors)
     where = _path(err.absolute_path)
     if err.validator == "oneOf" and where == "cluster":
@@ -121,21 +208,64 @@ def _schema_error(data: Any) -> InputError | None:
                           "or topology (nodes with intra- and inter-node GB/s)")
     if err.validator == "oneOf":
         return InputError(where, "must be a number in (0, 1] or a list of such numbers")
-    if err.validator == "additionalProperties":
-        return InputError(where, err.message, "remove it or check its spelling (see the JSON Schema)")
-    if err.validator == "required":
-        return InputError(where, err.message, "add it (see docs/problem.md)")
-    return InputError(where, err.message)
+    if "propertyNames" in err.absolute_schema_path:
+        return InputError(where, f"the name {show_value(err.instance)} is empty or longer than 256 characters",
+                          "give every entry a name of 1 to 256 characters")
+    problem, fix = _schema_message(err)
+    return InputError(where, problem, fix)
+
+
+def _check_sizes(data: Mapping[str, Any]) -> None:
+    """Limits the schema cannot state: the total GPU count, and the memory of the dense network."""
+    total = sum(e.get("count", 1) for e in data["cluster"]["gpus"])
+    if total > MAX_GPUS:
+        raise InputError("cluster.gpus", f"adds up to {total:,} GPUs, more than the limit of {MAX_GPUS:,}",
+                         "describe a smaller cluster (colgen places one model on up to 32,768 GPUs)")
+    dense = "bandwidth_gbps" in data["cluster"]            # a topology is never expanded to N x N
+    need = NETWORK_COPIES * 8 * total * total if dense else 0
+    if need > memory_budget_bytes():
+        raise ModelTooLargeError(
+            f"the {total:,}-GPU network would need about {gb(need)} as dense arrays, more than the "
+            f"{gb(memory_budget_bytes())} this machine can spare; describe a smaller cluster")
+
+
+def _check_bandwidth(network: Network) -> None:
+    """No bandwidth above :data:`MAX_GBPS` (a matrix entry; the schema bounds a topology's values)."""
+    if network.dense is None:
+        return
+    bandwidth = network.dense
+    finite = np.isfinite(bandwidth)
+    if bandwidth.max(where=finite, initial=0.0) > MAX_GBPS:
+        i, j = np.argwhere(finite & (bandwidth > MAX_GBPS))[0]
+        raise InputError(f"cluster.bandwidth_gbps[{i}][{j}]", f"{bandwidth[i, j]:g} GB/s is above the limit of "
+                         f"{MAX_GBPS:g}", "give the bandwidth in GB/s")
+
+
+def _check_latencies(types: tuple[GpuType, ...], model: ModelSpec, K: int) -> None:
+    """Every per-layer latency a stage can see is finite and at least :data:`MIN_LATENCY_S`, so that
+    no throughput overflows."""
+    for t in types:
+        for k in range(1, K + 1):
+            b = model.batch_size / k
+            lat = t.performance.latency(b)
+            if not (math.isfinite(lat) and lat >= MIN_LATENCY_S):
+                raise InputError(f"gpu_types.{t.name}.performance",
+                                 f"gives a per-layer latency of {lat:.3g} s at per-GPU batch {b:g}",
+                                 f"give latencies in seconds, at least {MIN_LATENCY_S:g} and finite")
 
 
 _GPU_KEYS = frozenset(("type", "count", "node"))
 
 
 def _plain_gpu(e: Any) -> bool:
-    """An entry of cluster.gpus that the JSON Schema accepts (a sufficient check, no messages)."""
-    return (type(e) is dict and e.keys() <= _GPU_KEYS and type(e.get("type")) is str
-            and ("count" not in e or (type(e["count"]) is int and e["count"] >= 1))
-            and ("node" not in e or (type(e["node"]) is str and len(e["node"]) >= 1)))
+    """An entry of cluster.gpus that the JSON Schema accepts (a sufficient check mirroring the
+    schema's rules for it, no messages)."""
+    def name(v: Any) -> bool:
+        return type(v) is str and 1 <= len(v) <= 256
+
+    return (type(e) is dict and e.keys() <= _GPU_KEYS and name(e.get("type"))
+            and ("count" not in e or (type(e["count"]) is int and 1 <= e["count"] <= MAX_GPUS))
+            and ("node" not in e or name(e["node"])))
 
 
 def _without_big_arrays(data: Any) -> Any:
@@ -166,6 +296,7 @@ def instance_from_dict(data: Any, base: str | Path | None = None) -> Instance:
     error = _schema_error(_without_big_arrays(data))
     if error is not None:
         raise error
+    _check_sizes(data)
     block, model_source = data["model"], None
     if "hf_config" in block:
         from colgen.model.hf import resolve_model
@@ -179,10 +310,12 @@ def instance_from_dict(data: Any, base: str | Path | None = None) -> Instance:
     gpu_types = tuple(_gpu_type(name, spec, model) for name, spec in data["gpu_types"].items())
     by_name = {t.name: t for t in gpu_types}
     gpus = _gpus(data["cluster"]["gpus"], by_name)
-    used_types = [t for t in gpu_types if any(g.type == t.name for g in gpus)]
+    used = {g.type for g in gpus}
+    used_types = tuple(t for t in gpu_types if t.name in used)
     for t in used_types:
         for k in range(1, K + 1):
             t.performance.check_batch(model.batch_size / k, f"gpu_types.{t.name}.performance")
+    _check_latencies(used_types, model, K)
     cluster = data["cluster"]
     if "bandwidth_gbps" in cluster:
         network = _matrix(cluster["bandwidth_gbps"], len(gpus))
@@ -192,6 +325,7 @@ def instance_from_dict(data: Any, base: str | Path | None = None) -> Instance:
                 raise InputError(f"cluster.gpus[{i}].node", "missing",
                                  "give every GPU group a node when bandwidth comes from cluster.topology")
         network = _topology(cluster["topology"], gpus)
+    _check_bandwidth(network)
     return Instance(
         name=data.get("name", "instance"),
         description=data.get("description", ""),
@@ -210,6 +344,9 @@ def instance_from_dict(data: Any, base: str | Path | None = None) -> Instance:
 def _model(m: Mapping[str, Any]) -> ModelSpec:
     d, seq, bpe = m["d_model"], m["seq_len"], m["bytes_per_element"]
     heads = m.get("num_heads")
+    if heads is None and "num_kv_heads" in m:
+        raise InputError("model.num_kv_heads", "is given without model.num_heads",
+                         "give num_heads too (num_kv_heads only matters with it), or remove num_kv_heads")
     kv_heads = m.get("num_kv_heads", heads)
     if heads is not None and d % heads:
         raise InputError("model.num_heads", f"{heads} does not divide d_model {d}",
@@ -284,8 +421,8 @@ def _gpus(entries: list[Mapping[str, Any]], types: Mapping[str, GpuType]) -> tup
     gpus: list[Gpu] = []
     for i, e in enumerate(entries):
         if e["type"] not in types:
-            raise InputError(f"cluster.gpus[{i}].type", f"unknown GPU type '{e['type']}'",
-                             f"declare it under gpu_types (declared: {', '.join(types)})")
+            raise InputError(f"cluster.gpus[{i}].type", f"unknown GPU type {show_value(e['type'])}",
+                             f"declare it under gpu_types (declared: {listing(types)})")
         for _ in range(e.get("count", 1)):
             gpus.append(Gpu(id=len(gpus), type=e["type"], node=e.get("node")))
     return tuple(gpus)
@@ -307,7 +444,7 @@ def _matrix(rows: list[Any], n: int) -> Network:
                          "give an N x N matrix, one row per GPU in cluster.gpus order")
     for i, row in enumerate(rows):
         if not isinstance(row, list):
-            raise InputError(f"{where}[{i}]", f"{row!r} is not a list of numbers",
+            raise InputError(f"{where}[{i}]", f"{show_value(row)} is not a list of numbers",
                              "give one row of N values in GB/s per GPU")
         if len(row) != n:
             raise InputError(f"{where}[{i}]", f"has {len(row)} entries, expected {n}",
@@ -315,7 +452,7 @@ def _matrix(rows: list[Any], n: int) -> Network:
         if not set(map(type, row)) <= {int, float}:
             for j, v in enumerate(row):
                 if not _is_number(v):
-                    raise InputError(f"{where}[{i}][{j}]", f"{v!r} is not a number",
+                    raise InputError(f"{where}[{i}][{j}]", f"{show_value(v)} is not a number",
                                      "give a number in GB/s (finite, >= 0 off the diagonal)")
     try:
         out = np.array(rows, dtype=float)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from itertools import combinations
 from math import comb
 
 import numpy as np
 import scipy.sparse as sp
 
+from colgen.limits import CHUNK_BYTES, Budget
 from colgen.model.tables import Tables
 from colgen.result import Stage
 from colgen.space.classes import GpuClasses, singleton_classes
@@ -37,18 +39,32 @@ def fitting_gpu_counts(tab: Tables) -> np.ndarray:
 
 
 def space_sizes(tab: Tables) -> list[SpaceSize]:
-    """Segments with at least one allocation, and allocations, for every K' = 1..K (exact)."""
+    """Segments with at least one allocation, and allocations, for every K' = 1..K (exact).
+
+    ``n[L, k]`` takes few distinct values (fits shrink with L), so each binomial is computed once,
+    and the sums over K' are running sums: O(M K) big-integer additions in all."""
     M, K = tab.num_layers, tab.max_k
     n = fitting_gpu_counts(tab)
-    out = []
-    for kmax in range(1, K + 1):
-        segments = allocations = 0
+    binomial = cache(comb)
+    allocations = [0] * (K + 1)        # per k, over all segments (then summed over k <= K')
+    for k in range(1, K + 1):
+        total = 0
         for L in range(1, M + 1):
-            per_segment = sum(comb(int(n[L, k]), k) for k in range(1, kmax + 1))
-            if per_segment:
-                segments += M - L + 1
-                allocations += (M - L + 1) * per_segment
-        out.append(SpaceSize(kmax, segments, allocations))
+            c = binomial(int(n[L, k]), k)
+            if c:
+                total += (M - L + 1) * c
+        allocations[k] = total
+    # A segment length L counts for K' when some k <= K' has a fitting set; fits shrink with L,
+    # so per k the lengths with sets are 1..Lmax(k).
+    lmax = [0] * (K + 1)
+    for k in range(1, K + 1):
+        lengths = np.nonzero(n[1:, k] >= k)[0]
+        lmax[k] = int(lengths[-1]) + 1 if len(lengths) else 0
+    out, running, longest = [], 0, 0
+    for kmax in range(1, K + 1):
+        running += allocations[kmax]
+        longest = max(longest, lmax[kmax])
+        out.append(SpaceSize(kmax, longest * (2 * M - longest + 1) // 2, running))
     return out
 
 
@@ -84,15 +100,21 @@ class Allocations:
         return self.units.assign(list(zip(self.start[chosen], self.end[chosen], counts, strict=True)))
 
 
-def enumerate_allocations(tab: Tables) -> Allocations:
-    """Every memory-feasible (segment, GPU set) pair, built in bulk per (L, k)."""
+def enumerate_allocations(tab: Tables, budget: Budget | None = None) -> Allocations:
+    """Every memory-feasible (segment, GPU set) pair, built in bulk per (L, k). ``budget``: the
+    run's deadline and memory (booked before each block is built)."""
     M, K, N = tab.num_layers, tab.max_k, tab.num_gpus
+    budget = budget or Budget(what="the allocations")
     starts, ends, sets, taus = [], [], [], []
     for L in range(1, M + 1):
         for k in range(1, min(K, N) + 1):
             fitting = np.nonzero(tab.fits[L, k, tab.gpu_type])[0]
             if len(fitting) < k:
                 continue
+            sets_here = comb(len(fitting), k)
+            what = f"{sets_here:,} GPU sets of {k} GPUs for {L} layers"
+            budget.peak(sets_here * (8 * k + 64), what)                     # the tuples, briefly
+            budget.take(sets_here * (M - L + 1) * (k + 3) * 8, what)
             combos = np.array(list(combinations(fitting, k)), dtype=np.int64).reshape(-1, k)
             tau = tab.tau[L, k, tab.gpu_type[combos]].min(axis=1)
             n_seg = M - L + 1
@@ -113,18 +135,28 @@ def enumerate_allocations(tab: Tables) -> Allocations:
     return Allocations(start=start, end=end, members=members, tau=tau, units=units)
 
 
-def fitting_pairs(alloc: Allocations, M: int,
-                  chunk: int = 256) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def fitting_pairs(alloc: Allocations, M: int, chunk: int | None = None,
+                  budget: Budget | None = None) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Consecutive allocation pairs whose GPU use fits together (disjoint sets at the GPU level;
     counts within the class sizes at the class level), in blocks: ``(a1s, a2s, ok)`` with
-    ``ok[i, j]`` true when ``a1s[i]`` (ending at some l) and ``a2s[j]`` (starting at l+1) fit."""
-    counts = alloc.members.toarray()
+    ``ok[i, j]`` true when ``a1s[i]`` (ending at some l) and ``a2s[j]`` (starting at l+1) fit.
+    Blocks are sized so that their temporaries stay below :data:`~colgen.limits.CHUNK_BYTES`;
+    ``budget`` is checked between blocks (deadline, interrupts)."""
     sizes = alloc.units.sizes
+    dtype = np.int16 if int(sizes.max(initial=0)) < 16_000 else np.int32
+    U = alloc.units.count
+    if budget is not None:
+        budget.take(len(alloc) * U * np.dtype(dtype).itemsize, "GPU counts of every allocation")
+    counts = alloc.members.astype(dtype).toarray()
     for l in range(1, M):
         E = np.nonzero(alloc.end == l)[0]
         S = np.nonzero(alloc.start == l + 1)[0]
         if not len(E) or not len(S):
             continue
-        for first in range(0, len(E), chunk):
-            part = E[first:first + chunk]
-            yield part, S, ((counts[part][:, None, :] + counts[S][None, :, :]) <= sizes).all(axis=2)
+        step = chunk or max(1, CHUNK_BYTES // (len(S) * U * (np.dtype(dtype).itemsize + 1) + 1))
+        later = counts[S][None, :, :]
+        for first in range(0, len(E), step):
+            if budget is not None:
+                budget.check()
+            part = E[first:first + step]
+            yield part, S, ((counts[part][:, None, :] + later) <= sizes).all(axis=2)

@@ -34,6 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from colgen.errors import InputError, ModelTooLargeError
+from colgen.limits import Budget
 from colgen.model.instance import Instance, instance_from_dict
 from colgen.model.tables import Tables
 from colgen.result import Placement, placement_throughput
@@ -117,7 +118,8 @@ def count_vectors(classes: GpuClasses, K: int) -> int:
 
 def class_allocations(tab: Tables, classes: GpuClasses, stop: Stop | None = None) -> Allocations:
     """Every memory-feasible (segment, count vector over classes) allocation. Refuses (before any
-    enumeration) when the count vectors times the segments exceed :data:`MAX_ENUMERATION`."""
+    enumeration) when the count vectors times the segments exceed :data:`MAX_ENUMERATION`; checks
+    ``stop`` (deadline, interrupts) while it enumerates."""
     M, K = tab.num_layers, min(tab.max_k, tab.num_gpus)
     C, sizes, ctype = classes.count, classes.sizes, classes.type
     vectors = count_vectors(classes, K)
@@ -126,7 +128,7 @@ def class_allocations(tab: Tables, classes: GpuClasses, stop: Stop | None = None
             f"the symmetry rule leaves up to {vectors:,} GPU-count vectors over {C} classes for each of "
             f"{M * (M + 1) // 2:,} segments, more than {MAX_ENUMERATION:,} allocations to enumerate; "
             "use --method bnp (it prices allocations instead of enumerating them)")
-    starts, ends, rows, taus = [], [], [], []
+    starts, ends, taus, row_nnz, row_cols, row_vals = [], [], [], [], [], []
     seen = 0
     for k in range(1, K + 1):
         for combo in combinations_with_replacement(range(C), k):
@@ -136,45 +138,59 @@ def class_allocations(tab: Tables, classes: GpuClasses, stop: Stop | None = None
             n = np.bincount(combo, minlength=C)
             if (n > sizes).any():
                 continue
-            used = ctype[n > 0]
+            used = np.nonzero(n)[0]
+            used_types = ctype[used]
             for L in range(1, M + 1):
-                if not tab.fits[L, k, used].all():
+                if not tab.fits[L, k, used_types].all():
                     break
-                tau = float(tab.tau[L, k, used].min())
+                tau = float(tab.tau[L, k, used_types].min())
                 s = np.arange(1, M - L + 2)
                 starts.append(s)
                 ends.append(s + L - 1)
-                rows.append(np.tile(n, (len(s), 1)))
                 taus.append(np.full(len(s), tau))
+                row_nnz.append(np.full(len(s), len(used)))
+                row_cols.append(np.tile(used, len(s)))
+                row_vals.append(np.tile(n[used], len(s)))
     if not starts:
         return Allocations(np.zeros(0, np.int64), np.zeros(0, np.int64), sp.csr_matrix((0, C)), np.zeros(0),
                            classes)
-    return Allocations(np.concatenate(starts), np.concatenate(ends), sp.csr_matrix(np.vstack(rows)),
-                       np.concatenate(taus), classes)
+    indptr = np.concatenate([[0], np.cumsum(np.concatenate(row_nnz))])
+    members = sp.csr_matrix((np.concatenate(row_vals).astype(np.int64), np.concatenate(row_cols), indptr),
+                            shape=(len(indptr) - 1, C))
+    return Allocations(np.concatenate(starts), np.concatenate(ends), members, np.concatenate(taus), classes)
 
 
 def select(alloc: Allocations, keep: np.ndarray) -> Allocations:
     return Allocations(alloc.start[keep], alloc.end[keep], alloc.members[keep], alloc.tau[keep], alloc.units)
 
 
-def dominated(tab: Tables, alloc: Allocations) -> np.ndarray:
+def dominated(tab: Tables, alloc: Allocations, stop: Stop | None = None) -> np.ndarray:
     """Allocations for which a proper subset of their GPUs, same segment, fits and is as fast.
 
     The best subset of size k' keeps the k' members fastest at (L, k') among those that fit, so
-    each allocation is checked against one subset per k' < k."""
-    out = np.zeros(len(alloc), dtype=bool)
+    each allocation is checked against one subset per k' < k. The answer depends only on the
+    segment length and the GPU count per type, so each such key is decided once."""
+    if not len(alloc):
+        return np.zeros(0, dtype=bool)
     units = alloc.units
-    counts = alloc.members.toarray().astype(np.int64)
-    length, k = alloc.length, alloc.size
-    for i in np.nonzero(k > 1)[0]:
-        types = np.repeat(units.type, counts[i])                   # the member GPUs' types
-        L = int(length[i])
-        for kk in range(1, int(k[i])):
+    T = len(tab.type_names)
+    to_type = sp.csr_matrix((np.ones(units.count), (np.arange(units.count), units.type)), shape=(units.count, T))
+    per_type = np.rint((alloc.members @ to_type).toarray()).astype(np.int32)
+    keys = np.column_stack([alloc.length.astype(np.int32), per_type])
+    unique, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    out = np.zeros(len(unique), dtype=bool)
+    for u, (row, rep) in enumerate(zip(unique, first, strict=True)):
+        if stop is not None and u % 256 == 0:
+            stop.check()
+        L, counts = int(row[0]), row[1:]
+        k = int(counts.sum())
+        types = np.repeat(np.arange(T), counts)                     # the member GPUs' types
+        for kk in range(1, k):
             fit = types[tab.fits[L, kk, types]]
-            if len(fit) >= kk and np.sort(tab.tau[L, kk, fit])[::-1][kk - 1] >= alloc.tau[i]:
-                out[i] = True
+            if len(fit) >= kk and np.sort(tab.tau[L, kk, fit])[::-1][kk - 1] >= alloc.tau[rep]:
+                out[u] = True
                 break
-    return out
+    return out[inverse.ravel()]
 
 
 def prune(instance: Instance, rules: list[str], log: Callable[[str], None] | None = None,
@@ -187,6 +203,7 @@ def prune(instance: Instance, rules: list[str], log: Callable[[str], None] | Non
     if "smaller-k" in rules:
         inst = smaller_k(instance)
     tab = inst.tables
+    budget = Budget(stop, what="the allocation space")
     base = space_sizes(tab)[-1].allocations
     steps = [Step("memory", True, sum(comb(inst.num_gpus, k) for k in range(1, tab.max_k + 1))
                   * inst.num_layers * (inst.num_layers + 1) // 2, base)]
@@ -199,12 +216,12 @@ def prune(instance: Instance, rules: list[str], log: Callable[[str], None] | Non
         if base > MAX_ENUMERATION:
             raise ModelTooLargeError(f"{base:,} GPU-level allocations are too many to enumerate; "
                                      "add the symmetry rule")
-        alloc = enumerate_allocations(tab)
+        alloc = enumerate_allocations(tab, budget)
     space = PrunedSpace(inst, alloc, steps)
     for rule in rules:
         before = len(space.alloc)
         if rule == "dominance":
-            space.alloc = select(space.alloc, ~dominated(tab, space.alloc))
+            space.alloc = select(space.alloc, ~dominated(tab, space.alloc, stop))
         elif rule == "bound":
             placement = greedy_placement(class_space(tab))
             if placement:
