@@ -26,7 +26,7 @@ from colgen.limits import MAX_GPUS, gb, memory_budget_bytes
 from colgen.model import catalogue
 from colgen.model.network import Network
 from colgen.model.performance import Affine, Profile, roofline_for
-from colgen.model.spec import Gpu, GpuType, ModelSpec
+from colgen.model.spec import Costs, Gpu, GpuType, ModelSpec, StageLimits
 from colgen.model.tables import Tables, build_tables
 
 #: Default efficiency of the roofline model (fraction of peak FLOPS and bandwidth reached).
@@ -57,6 +57,14 @@ class Instance:
     reserved_memory_gb: float
     spec: Mapping[str, Any] = field(repr=False, compare=False)
     model_source: str | None = field(default=None, compare=False)
+    tp_degrees: tuple[int, ...] = (1,)
+    stage_limits: StageLimits = field(default_factory=StageLimits)
+    costs: Costs = field(default_factory=Costs)
+
+    @property
+    def priced(self) -> bool:
+        """Every GPU has a price (cost objectives and budgets need one)."""
+        return all(g.price_per_hour is not None for g in self.gpus)
 
     @property
     def num_layers(self) -> int:
@@ -338,7 +346,38 @@ def instance_from_dict(data: Any, base: str | Path | None = None) -> Instance:
         reserved_memory_gb=float(par.get("reserved_memory_gb", 0.0)),
         spec=data,
         model_source=model_source,
+        tp_degrees=_tp_degrees(par, model, K),
+        stage_limits=_stage_limits(par),
+        costs=Costs(**data.get("costs", {})),
     )
+
+
+def _tp_degrees(par: Mapping[str, Any], model: ModelSpec, K: int) -> tuple[int, ...]:
+    """The allowed tensor-parallel degrees, checked against K and the model's heads: a degree must
+    divide the attention heads, and the KV heads must divide it or be divisible by it (Megatron-LM's
+    and vLLM's sharding of heads)."""
+    degrees = tuple(sorted(par.get("tensor_parallel_degrees", [1])))
+    where = "parallelism.tensor_parallel_degrees"
+    for t in degrees:
+        if t > K:
+            raise InputError(where, f"degree {t} is above max_gpus_per_segment {K}",
+                             "drop it, or raise max_gpus_per_segment (a stage holds r * t <= K GPUs)")
+        if t > 1 and model.num_heads is not None and model.num_heads % t:
+            raise InputError(where, f"degree {t} does not divide the model's {model.num_heads} attention heads",
+                             "use degrees that divide model.num_heads")
+        kv = model.num_kv_heads
+        if t > 1 and kv is not None and kv % t and t % kv:
+            raise InputError(where, f"degree {t} and the model's {kv} KV heads do not divide one another",
+                             "use degrees that divide num_kv_heads or are multiples of it")
+    return degrees
+
+
+def _stage_limits(par: Mapping[str, Any]) -> StageLimits:
+    lo, hi = par.get("min_layers_per_stage", 1), par.get("max_layers_per_stage")
+    if hi is not None and hi < lo:
+        raise InputError("parallelism.max_layers_per_stage", f"{hi} is below min_layers_per_stage {lo}",
+                         "give max_layers_per_stage >= min_layers_per_stage")
+    return StageLimits(max_stages=par.get("max_stages"), min_layers=lo, max_layers=hi)
 
 
 def _model(m: Mapping[str, Any]) -> ModelSpec:
@@ -369,10 +408,12 @@ def _model(m: Mapping[str, Any]) -> ModelSpec:
     if params is None:
         params = weight * 1e9 / bpe
     kv = float(m.get("kv_gb_per_sample_layer", 2 * seq * kv_dim * bpe / 1e9))
+    kv_share = 2 * d * kv_dim / params if "ffn_dim" in m and "weight_gb_per_layer" not in m else 0.0
     return ModelSpec(name=m.get("name", "(unnamed)"), num_layers=m["num_layers"], d_model=d,
                      bytes_per_element=float(bpe), seq_len=seq, batch_size=float(m["batch_size"]),
                      weight_gb_per_layer=weight, kv_gb_per_sample_layer=kv,
-                     params_per_layer=float(params))
+                     params_per_layer=float(params), num_heads=heads, num_kv_heads=kv_heads,
+                     kv_weight_share=kv_share)
 
 
 def _gpu_type(name: str, spec: Mapping[str, Any], model: ModelSpec) -> GpuType:
@@ -414,7 +455,8 @@ def _gpu_type(name: str, spec: Mapping[str, Any], model: ModelSpec) -> GpuType:
             bytes_per_element=model.bytes_per_element,
             kv_gb_per_sample_layer=model.kv_gb_per_sample_layer)
     return GpuType(name=name, memory_gb=memory, performance=model_,
-                   catalogue=entry.name if entry else None)
+                   catalogue=entry.name if entry else None,
+                   price_per_hour=None if "price_per_hour" not in spec else float(spec["price_per_hour"]))
 
 
 def _gpus(entries: list[Mapping[str, Any]], types: Mapping[str, GpuType]) -> tuple[Gpu, ...]:
@@ -423,8 +465,10 @@ def _gpus(entries: list[Mapping[str, Any]], types: Mapping[str, GpuType]) -> tup
         if e["type"] not in types:
             raise InputError(f"cluster.gpus[{i}].type", f"unknown GPU type {show_value(e['type'])}",
                              f"declare it under gpu_types (declared: {listing(types)})")
+        price = e.get("price_per_hour", types[e["type"]].price_per_hour)
+        price = None if price is None else float(price)
         for _ in range(e.get("count", 1)):
-            gpus.append(Gpu(id=len(gpus), type=e["type"], node=e.get("node")))
+            gpus.append(Gpu(id=len(gpus), type=e["type"], node=e.get("node"), price_per_hour=price))
     return tuple(gpus)
 
 
