@@ -19,7 +19,7 @@ from typing import Any
 
 from colgen.errors import InputError
 from colgen.model.instance import Instance, show_value
-from colgen.model.performance import memory_need_gb
+from colgen.model.performance import Shard, memory_need_gb
 
 #: The units of the numbers in a result report (also written into it).
 UNITS = {"throughput": "tokens/s", "bandwidth": "GB/s (1e9 bytes/s)", "memory": "GB (1e9 bytes)",
@@ -28,15 +28,22 @@ UNITS = {"throughput": "tokens/s", "bandwidth": "GB/s (1e9 bytes/s)", "memory": 
 
 @dataclass(frozen=True)
 class Stage:
-    """Layers ``start_layer..end_layer`` (1-based, inclusive) on the GPUs ``gpu_ids``."""
+    """Layers ``start_layer..end_layer`` (1-based, inclusive) on the GPUs ``gpu_ids``, in
+    ``len(gpu_ids) / tp`` data-parallel replicas of ``tp``-way tensor-parallel groups (each group is
+    ``tp`` GPUs of one type in one node)."""
 
     start_layer: int
     end_layer: int
     gpu_ids: tuple[int, ...]
+    tp: int = 1
 
     @property
     def num_layers(self) -> int:
         return self.end_layer - self.start_layer + 1
+
+    @property
+    def replicas(self) -> int:
+        return len(self.gpu_ids) // self.tp
 
 
 Placement = tuple[Stage, ...]
@@ -45,10 +52,28 @@ Placement = tuple[Stage, ...]
 def placement_throughput(instance: Instance, placement: Placement) -> float:
     """End-to-end throughput: the minimum over stage and link throughputs (performance tables)."""
     tab = instance.tables
-    values = [tab.stage_throughput(s.num_layers, s.gpu_ids) for s in placement]
+    values = [tab.stage_throughput(s.num_layers, s.gpu_ids, s.tp) for s in placement]
     values += [tab.link_throughput(a.gpu_ids, b.gpu_ids)
                for a, b in itertools.pairwise(placement)]
     return min(values)
+
+
+def meets_limits(instance: Instance, placement: Placement) -> bool:
+    """Whether the placement keeps the instance's stage limits (number of stages, layers each)."""
+    limits = instance.stage_limits
+    if limits.max_stages is not None and len(placement) > limits.max_stages:
+        return False
+    return all(limits.allows_length(s.num_layers) for s in placement)
+
+
+def replica_groups(instance: Instance, stage: Stage) -> list[list[int]]:
+    """The stage's GPUs as its replicas: ``tp`` GPUs of one type and node each (in id order)."""
+    if stage.tp == 1:
+        return [[g] for g in stage.gpu_ids]
+    by: dict[tuple[str | None, str], list[int]] = {}
+    for g in sorted(stage.gpu_ids):
+        by.setdefault((instance.gpus[g].node, instance.gpus[g].type), []).append(g)
+    return [ids[i:i + stage.tp] for ids in by.values() for i in range(0, len(ids), stage.tp)]
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
@@ -131,7 +156,8 @@ class Result:
         bytes_per_token = m.d_model * m.bytes_per_element
         allocations, values = [], []
         for i, s in enumerate(self.placement):
-            thr = tab.stage_throughput(s.num_layers, s.gpu_ids)
+            thr = tab.stage_throughput(s.num_layers, s.gpu_ids, s.tp)
+            shard = Shard.of(s.tp, m.num_kv_heads, m.kv_weight_share)
             values.append((thr, {"kind": "stage", "stage": i}))
             allocations.append({
                 "stage": i,
@@ -143,11 +169,14 @@ class Result:
                 "gpus": [{"id": g, "type": instance.gpus[g].type, "node": instance.gpus[g].node}
                          for g in s.gpu_ids],
                 "num_gpus": len(s.gpu_ids),
+                "tensor_parallel": s.tp,
+                "replicas": replica_groups(instance, s),
                 "throughput": thr,
-                "workload_per_gpu": B / len(s.gpu_ids),
+                "workload_per_gpu": B / s.replicas,
                 "memory_gb_per_gpu": float(memory_need_gb(
-                    s.num_layers, B / len(s.gpu_ids), weight_gb_per_layer=m.weight_gb_per_layer,
-                    kv_gb_per_sample_layer=m.kv_gb_per_sample_layer, reserved_gb=instance.reserved_memory_gb)),
+                    s.num_layers, B / s.replicas, weight_gb_per_layer=m.weight_gb_per_layer,
+                    kv_gb_per_sample_layer=m.kv_gb_per_sample_layer, reserved_gb=instance.reserved_memory_gb,
+                    shard=shard)),
             })
         connections = []
         for i, (a, b) in enumerate(itertools.pairwise(self.placement)):
@@ -229,6 +258,7 @@ class StageClaim:
     num_gpus: int | None = None
     stage: int | None = None
     gpu_types: dict[str, int] | None = None
+    tp: int = 1
 
 
 @dataclass(frozen=True)
@@ -317,7 +347,9 @@ def parse_report(data: Any) -> Report:
             else _whole(seg["segment_size"], f"{where}.segment.segment_size"),
             num_gpus=None if a.get("num_gpus") is None else _whole(a["num_gpus"], f"{where}.num_gpus"),
             stage=None if a.get("stage") is None else _whole(a["stage"], f"{where}.stage"),
-            gpu_types=gpu_types))
+            gpu_types=gpu_types,
+            tp=1 if a.get("tensor_parallel") is None else _whole(a["tensor_parallel"], f"{where}.tensor_parallel",
+                                                                 "a tensor-parallel degree")))
     connections = None
     if data.get("connections") is not None:
         connections = []
@@ -355,6 +387,6 @@ def result_from_dict(data: Any) -> Result:
     options = data.get("options") if isinstance(data.get("options"), dict) else {}
     trace = data.get("trace") if isinstance(data.get("trace"), list) else []
     return Result(instance=r.instance or "", method=r.method, status=r.status,
-                  placement=tuple(Stage(c.start_layer, c.end_layer, c.gpu_ids) for c in ordered),
+                  placement=tuple(Stage(c.start_layer, c.end_layer, c.gpu_ids, c.tp) for c in ordered),
                   objective=r.objective, bound=r.bound, timings=dict(r.timings), statistics=dict(r.statistics),
                   options=dict(options), trace=list(trace))

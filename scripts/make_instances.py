@@ -36,8 +36,8 @@ def affine_type(catalogue_name: str, model: dict[str, Any]) -> dict[str, Any]:
                      kv_gb_per_sample_layer=m.kv_gb_per_sample_layer)
     return {"catalogue": catalogue_name, "memory_gb": e.memory_gb,
             "performance": {"kind": "affine",
-                            "alpha_s": float(f"{r.bytes_fixed / (e.hbm_gbps * 1e9 * EFFICIENCY):.4g}"),
-                            "beta_s": float(f"{r.flops_per_sample / (e.tflops * 1e12 * EFFICIENCY):.4g}")}}
+                            "alpha_s": float(f"{r.weight_bytes / (e.hbm_gbps * 1e9 * EFFICIENCY):.4g}"),
+                            "beta_s": float(f"{(r.flops_matmul_per_sample + r.flops_attention_per_sample) / (e.tflops * 1e12 * EFFICIENCY):.4g}")}}
 
 
 def nodes(prefix: str, gpu_type: str, count: int, per_node: int) -> list[dict[str, Any]]:

@@ -52,6 +52,31 @@ def tiny_instances(draw: st.DrawFn, **kw: int) -> Instance:
 
 
 @st.composite
+def shaped_docs(draw: st.DrawFn, max_layers: int = 4, max_gpus: int = 6, max_k: int = 4) -> dict:
+    """Random tiny instances with tensor-parallel degrees and stage limits (a topology network:
+    groups need nodes)."""
+    layers = draw(st.integers(1, max_layers))
+    k = draw(st.integers(1, max_k))
+    degrees = draw(st.sampled_from([(1,), (1, 2), (2,), (1, 2, 4), (1, 4)]))
+    degrees = tuple(t for t in degrees if t <= k) or (1,)
+    lo = draw(st.sampled_from([None, None, 1, 2]))
+    hi = draw(st.sampled_from([None, None, 2, 3]))
+    if lo is not None and hi is not None and hi < lo:
+        hi = lo
+    return random_instance(
+        draw(st.integers(0, 2**31 - 1)), num_layers=layers, num_gpus=draw(st.integers(1, max_gpus)),
+        num_types=draw(st.integers(1, 2)), max_k=k, network=draw(st.sampled_from(["uniform", "nodes"])),
+        gpus_per_node=draw(st.integers(1, 4)), memory_pressure=draw(st.sampled_from([0.0, 0.5, 0.8, 1.0])),
+        tp_degrees=degrees, max_stages=draw(st.sampled_from([None, None, 1, 2, 3])),
+        min_layers_per_stage=lo, max_layers_per_stage=hi)
+
+
+@st.composite
+def shaped_instances(draw: st.DrawFn, **kw: int) -> Instance:
+    return instance_from_dict(draw(shaped_docs(**kw)))
+
+
+@st.composite
 def random_placements(draw: st.DrawFn, inst: Instance) -> tuple[Stage, ...] | None:
     """A random memory-feasible placement, or None when the draw runs out of GPUs."""
     tab = inst.tables
@@ -62,7 +87,10 @@ def random_placements(draw: st.DrawFn, inst: Instance) -> tuple[Stage, ...] | No
         options = []
         for end in range(start, M + 1):
             for k in range(1, K + 1):
-                fitting = [g for g in unused if tab.fits[end - start + 1, k, tab.gpu_type[g]]]
+                s = tab.shapes.index(k, 1)
+                if not s:
+                    continue
+                fitting = [g for g in unused if tab.fits[end - start + 1, s, tab.gpu_type[g]]]
                 if len(fitting) >= k:
                     options.append((end, k, fitting))
         if not options:

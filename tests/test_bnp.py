@@ -105,9 +105,14 @@ def test_ctrl_c_returns_what_is_known(tmp_path):
     out = tmp_path / "r.json"
     proc = subprocess.Popen([sys.executable, "-m", "colgen.cli.main", "solve", str(path), "-o", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)
-    proc.send_signal(signal.SIGINT)
-    _stdout, stderr = proc.communicate(timeout=60)
+    try:
+        time.sleep(6)
+        proc.send_signal(signal.SIGINT)
+        _stdout, stderr = proc.communicate(timeout=60)
+    finally:                              # never leave a solver behind, even when the test fails
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert "Traceback" not in stderr
     if proc.returncode in (0, 1):
         report = json.loads(out.read_text())

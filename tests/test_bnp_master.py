@@ -30,10 +30,10 @@ def test_duals_have_the_signs_and_values_pricing_assumes(inst, seed):
     rng = np.random.default_rng(seed)
     T = float(V[rng.integers(len(V))])
     master = Master(space, HighsBackend().new_lp(maximize=False))
-    cols = all_columns(space.num_layers, space.max_k, space.classes.sizes)
+    cols = all_columns(space.num_layers, space)
     pick = rng.random(len(cols.start)) < 0.5
     if pick.any():
-        master.add_columns(cols.start[pick], cols.end[pick], cols.counts[pick])
+        master.add_columns(cols.start[pick], cols.end[pick], cols.shape[pick], cols.counts[pick])
     master.enable(master.pool.view("tau") >= T)
     master.solve()
     rows = master.violated_rows(T)
@@ -45,6 +45,7 @@ def test_duals_have_the_signs_and_values_pricing_assumes(inst, seed):
     assert (y[M:M + C] <= 1e-9).all()            # capacity rows (<=) of a minimization
     assert (y[M + C:] <= 1e-9).all()             # star rows (<= 0)
     duals = master.duals()
+    assert duals.per_stage == 0.0
     rows_end = [[] for _ in range(M + 2)]
     rows_start = [[] for _ in range(M + 2)]
     for key, v in zip(master.net_keys, y[M + C:], strict=True):
@@ -75,7 +76,7 @@ def test_star_rows_hold_for_every_placement_that_reaches_their_threshold(data):
     master = Master(space, HighsBackend().new_lp(maximize=False))
     counts = np.array([class_counts(space, s) for s in placement])
     master.add_columns(np.array([s.start_layer for s in placement]), np.array([s.end_layer for s in placement]),
-                       counts)
+                       np.array([space.shapes.index(len(s.gpu_ids), s.tp) for s in placement]), counts)
     reach = space.classes.rho >= T
     rows = [star_row(out, l, c, reach[c] if out else reach[:, c])
             for l in range(1, space.num_layers) for c in range(space.num_classes) for out in (True, False)]

@@ -47,11 +47,11 @@ def test_pool_mip_finds_the_optimum_in_a_complete_pool(inst):
     oracle = solve_brute(inst)
     assume(oracle.objective is not None)
     space = class_space(inst.tables)
-    cols = all_columns(space.num_layers, space.max_k, space.classes.sizes)
+    cols = all_columns(space.num_layers, space)
     pool = Pool(space.num_classes)
-    tau = space.column_tau(cols.end - cols.start + 1, cols.k, cols.counts)
+    tau = space.column_tau(cols.end - cols.start + 1, cols.shape, cols.counts)
     fits = tau > 0
-    pool.add(cols.start[fits], cols.end[fits], cols.counts[fits], tau[fits])
+    pool.add(cols.start[fits], cols.end[fits], cols.shape[fits], cols.counts[fits], tau[fits])
     found = PoolMip(space, "highs", Stop())(pool, oracle.objective, node_limit=10_000)
     assert found is not None
     assert placement_throughput(inst, found) == pytest.approx(oracle.objective, rel=1e-9)

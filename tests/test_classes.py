@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from colgen.model.network import Network
-from colgen.model.tables import Tables
+from colgen.model.tables import Shapes, Tables
 from colgen.space.bounds import fluid_upper_bound
 from colgen.space.classes import _assemble, _consistent, gpu_classes
 from tests.conftest import tiny_instances
@@ -19,7 +19,9 @@ SCALE = 1e9 / (1024 * 2)
 def tables_for(net: Network, types: np.ndarray, scale: float = SCALE) -> Tables:
     T = int(types.max()) + 1
     return Tables(num_layers=1, max_k=1, type_names=tuple(f"G{t}" for t in range(T)), gpu_type=types,
-                  tau=np.zeros((2, 2, T)), fits=np.zeros((2, 2, T), dtype=bool), network=net, link_scale=scale)
+                  gpu_node=(None,) * len(types), shapes=Shapes.of(1, (1,)), tau=np.zeros((2, 2, T)),
+                  fits=np.zeros((2, 2, T), dtype=bool), latency=np.ones((2, T)), comm_gb=np.zeros(2),
+                  work=np.ones(2), network=net, link_scale=scale)
 
 
 @st.composite

@@ -120,9 +120,14 @@ def test_ctrl_c_returns_the_best_placement_and_bound(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "colgen.cli.main", "solve", str(inst_path), "--method", "ilp",
                              "--formulation", "seed", "--backend", "highs", "-o", str(out), "--quiet"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(8)
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=30)
+    try:
+        time.sleep(8)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:                              # never leave a solver behind, even when the test fails
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert "Traceback" not in stderr
     if proc.returncode in (0, 1):  # a placement was found before the interrupt (1: without proof)
         report = json.loads(out.read_text())

@@ -20,7 +20,7 @@ def _problem() -> pricing.PricingProblem:
     duals = Duals(np.r_[0.0, np.ones(M)], np.zeros(C), np.zeros((M + 1, C)), np.zeros((M + 2, C)),
                   Universes.close(empty, C), Universes.close(empty, C))
     return pricing.PricingProblem(duals=duals, eligible=space.eligible(float(space.candidates()[0])),
-                                  avail=space.classes.sizes)
+                                  avail=space.classes.sizes, shape_r=space.shapes.r, shape_t=space.shapes.t)
 
 
 def test_cold_kernels_are_announced_once(monkeypatch):

@@ -8,7 +8,8 @@ complementary decisions (most promising child first) or None when its quantity i
 
 The default order (:data:`DEFAULT_RULES`): where star rows exist (links bind), first whether the
 stage covering layer l uses class c, over all layers; then a boundary after l; then, stage by stage
-front to back, the GPU count k of the stage, whether it uses class c, how many GPUs of c it uses. Once all
+front to back, the shape of the stage (GPU count, tensor-parallel degree), whether it uses class c, how many GPUs of
+c it uses. Once all
 are integral every segment is fixed, all its columns have the same k and use the same classes, and
 their averaged class counts are integral: :func:`integral_stages` reads the placement off.
 """
@@ -29,24 +30,25 @@ class Restrictions:
     """Branching decisions as the pricing kernel reads them (layers 1-based, index 0 unused).
 
     ``no_end[l]``: no stage ends at l (and none starts at l+1); ``cut[l]``: a stage boundary after
-    l is forced; ``kmask[l]``: bitmask of the GPU counts allowed for the stage covering l;
+    l is forced; ``smask[l, s]``: whether the stage covering l may have shape s;
     ``lo[l, c]``, ``hi[l, c]``: least and most GPUs of class c in the stage covering l."""
 
     no_end: np.ndarray
     cut: np.ndarray
-    kmask: np.ndarray
+    smask: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
 
     @classmethod
-    def none(cls, M: int, avail: np.ndarray) -> Restrictions:
+    def none(cls, M: int, avail: np.ndarray, num_shapes: int) -> Restrictions:
         return cls(no_end=np.zeros(M + 1, dtype=bool), cut=np.zeros(M + 1, dtype=bool),
-                   kmask=np.full(M + 1, -1, dtype=np.int64), lo=np.zeros((M + 1, len(avail)), dtype=np.int64),
+                   smask=np.ones((M + 1, num_shapes + 1), dtype=bool),
+                   lo=np.zeros((M + 1, len(avail)), dtype=np.int64),
                    hi=np.tile(np.asarray(avail, dtype=np.int64), (M + 1, 1)))
 
     @classmethod
-    def of(cls, decisions: list[Decision], M: int, avail: np.ndarray) -> Restrictions:
-        r = cls.none(M, avail)
+    def of(cls, decisions: list[Decision], M: int, avail: np.ndarray, num_shapes: int) -> Restrictions:
+        r = cls.none(M, avail, num_shapes)
         for d in decisions:
             d.restrict(r)
         return r
@@ -101,20 +103,25 @@ class Join:
 
 
 @dataclass(frozen=True)
-class SizeIs:
-    """The stage covering ``layer`` has ``k`` GPUs (``equal``) or any other number (not ``equal``)."""
+class ShapeIs:
+    """The stage covering ``layer`` has shape ``shape`` (``equal``: its replicas and tensor-parallel
+    degree) or any other shape (not ``equal``)."""
 
     layer: int
-    k: int
+    shape: int
     equal: bool = True
 
     def allows(self, pool: Columns) -> np.ndarray:
-        same = pool.view("k") == self.k
+        same = pool.view("shape") == self.shape
         return ~_covers(pool, self.layer) | (same if self.equal else ~same)
 
     def restrict(self, r: Restrictions) -> None:
-        bit = np.int64(1) << self.k
-        r.kmask[self.layer] &= bit if self.equal else ~bit
+        if self.equal:
+            keep = r.smask[self.layer, self.shape]
+            r.smask[self.layer] = False
+            r.smask[self.layer, self.shape] = keep
+        else:
+            r.smask[self.layer, self.shape] = False
 
 
 @dataclass(frozen=True)
@@ -149,7 +156,7 @@ class Fix:
         return mask
 
     def restrict(self, r: Restrictions) -> None:
-        r.kmask[self.layer:self.end + 1] = 0     # pricing may not cover the fixed stage's layers
+        r.smask[self.layer:self.end + 1] = False     # pricing may not cover the fixed stage's layers
 
 
 @dataclass
@@ -157,11 +164,11 @@ class Fractional:
     """A node's LP solution restricted to its active columns (z > 0), as the rules read it."""
 
     M: int
-    K: int
+    S: int
     avail: np.ndarray
     start: np.ndarray
     end: np.ndarray
-    k: np.ndarray
+    shape: np.ndarray
     counts: np.ndarray
     z: np.ndarray
     network_rows: bool
@@ -240,7 +247,7 @@ class StageRule(Protocol):
 
     name: str
 
-    def on_stage(self, f: Fractional, layer: int, mass: np.ndarray, k: np.ndarray,
+    def on_stage(self, f: Fractional, layer: int, mass: np.ndarray, shape: np.ndarray,
                  counts: np.ndarray) -> Branch | None: ...
 
 
@@ -257,25 +264,25 @@ class FrontToBack:
         for first, _last in f.segments():
             covers = f.covering(first)
             for rule in self.rules:
-                found = rule.on_stage(f, first, f.z[covers], f.k[covers], f.counts[covers])
+                found = rule.on_stage(f, first, f.z[covers], f.shape[covers], f.counts[covers])
                 if found is not None:
                     return found
         return None
 
 
-class StageSize:
-    """The GPU count k of the stage covering l."""
+class StageShape:
+    """The shape of the stage covering l (its GPU count and tensor-parallel degree)."""
 
-    name = "stage-size"
+    name = "stage-shape"
 
-    def on_stage(self, f: Fractional, layer: int, mass: np.ndarray, k: np.ndarray,
+    def on_stage(self, f: Fractional, layer: int, mass: np.ndarray, shape: np.ndarray,
                  counts: np.ndarray) -> Branch | None:
-        ks = np.bincount(k, weights=mass, minlength=f.K + 1)
-        if np.abs(ks - np.round(ks)).max() <= INT_EPS:
+        ss = np.bincount(shape, weights=mass, minlength=f.S + 1)
+        if np.abs(ss - np.round(ss)).max() <= INT_EPS:
             return None
-        kk = int(np.argmax(ks))
-        a, b = SizeIs(layer, kk), SizeIs(layer, kk, equal=False)
-        return (a, b) if ks[kk] >= 0.5 else (b, a)
+        s = int(np.argmax(ss))
+        a, b = ShapeIs(layer, s), ShapeIs(layer, s, equal=False)
+        return (a, b) if ss[s] >= 0.5 else (b, a)
 
 
 class ClassUse:
@@ -283,7 +290,7 @@ class ClassUse:
 
     name = "class-use"
 
-    def on_stage(self, f: Fractional, layer: int, mass: np.ndarray, k: np.ndarray,
+    def on_stage(self, f: Fractional, layer: int, mass: np.ndarray, shape: np.ndarray,
                  counts: np.ndarray) -> Branch | None:
         used = (mass[:, None] * (counts > 0)).sum(axis=0)
         frac = np.abs(used - np.round(used))
@@ -298,7 +305,7 @@ class ClassCount:
 
     name = "class-count"
 
-    def on_stage(self, f: Fractional, layer: int, mass: np.ndarray, k: np.ndarray,
+    def on_stage(self, f: Fractional, layer: int, mass: np.ndarray, shape: np.ndarray,
                  counts: np.ndarray) -> Branch | None:
         n = (mass[:, None] * counts).sum(axis=0)
         frac = np.abs(n - np.round(n))
@@ -311,21 +318,22 @@ class ClassCount:
 
 
 DEFAULT_RULES: tuple[BranchingRule, ...] = (
-    ClassFirst(), Boundary(), FrontToBack(StageSize(), ClassUse(), ClassCount()))
+    ClassFirst(), Boundary(), FrontToBack(StageShape(), ClassUse(), ClassCount()))
 
 
-def integral_stages(f: Fractional) -> list[tuple[int, int, np.ndarray]]:
-    """The stages (first layer, last layer, GPU count per class) of a node on which every rule of
-    :data:`DEFAULT_RULES` is integral: the averaged class counts of each segment's columns."""
+def integral_stages(f: Fractional) -> list[tuple[int, int, np.ndarray, int]]:
+    """The stages (first layer, last layer, GPU count per class, shape) of a node on which every
+    rule of :data:`DEFAULT_RULES` is integral: the averaged class counts of each segment's columns
+    (all of one shape)."""
     out = []
     for first, last in f.segments():
         covers = f.covering(first)
         n = (f.z[covers][:, None] * f.counts[covers]).sum(axis=0)
-        out.append((first, last, np.round(n).astype(np.int64)))
+        out.append((first, last, np.round(n).astype(np.int64), int(f.shape[covers][0])))
     return out
 
 
-def branch(rules: tuple[BranchingRule, ...], f: Fractional) -> Branch | list[tuple[int, int, np.ndarray]]:
+def branch(rules: tuple[BranchingRule, ...], f: Fractional) -> Branch | list[tuple[int, int, np.ndarray, int]]:
     """The first rule's branch, or the integral stages when no rule finds anything fractional."""
     for rule in rules:
         found = rule.select(f)

@@ -45,64 +45,101 @@ def network_free(space: ClassSpace, T: float, eligible: np.ndarray) -> bool:
     return bool((rho >= T).all())
 
 
+def _kinds(space: ClassSpace, classes: np.ndarray) -> np.ndarray:
+    """``kind[i]`` of each class in ``classes``: classes interchangeable where no link binds (one
+    GPU type; with tensor parallelism also the same GPUs per node and the same link inside a node)."""
+    cls = space.classes
+    keys = [(int(cls.type[c]), int(cls.per_node[c]) if cls.per_node is not None else 1,
+             float(cls.tp_gbps[c]) if cls.tp_gbps is not None else np.inf) for c in classes]
+    index: dict[tuple, int] = {}
+    return np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.int64)
+
+
 def single_stage(space: ClassSpace, eligible: np.ndarray) -> tuple[Stage, ...] | None:
     """One stage over the whole model reaching T, if there is one."""
-    M = space.num_layers
-    for k in range(1, space.max_k + 1):
+    M, sh, cls = space.num_layers, space.shapes, space.classes
+    for s in range(1, space.num_shapes + 1):
+        r, t = int(sh.r[s]), int(sh.t[s])
+        if sh.k[s] > space.max_k:
+            continue
         for group in space.type_groups():
-            ok = np.nonzero(eligible[M, k] & group)[0]
-            members = np.concatenate([space.classes.members[c] for c in ok]) if len(ok) else []
-            if len(members) >= k:
-                return (Stage(1, M, tuple(sorted(int(g) for g in members[:k]))),)
+            counts = np.zeros(cls.count, dtype=np.int64)
+            need = r
+            for c in np.nonzero(eligible[M, s] & group)[0]:
+                take = min(need, int(cls.sizes[c]) // t)
+                counts[c] = take * t
+                need -= take
+            if need == 0:
+                return cls.assign([(1, M, counts, t)])
     return None
 
 
 def decide(space: ClassSpace, eligible: np.ndarray, *, backend: str = "auto",
            stop: Stop | None = None) -> tuple[Stage, ...] | bool | None:
     """At a network-free threshold: a placement, False (proven infeasible), or None when there
-    are too many configurations to enumerate."""
+    are too many configurations to enumerate.
+
+    A configuration is a shape and a GPU count per kind (:func:`_kinds`); it serves segments of
+    ``min_layers`` to ``Lmax`` layers (eligibility holds on that whole range: memory and throughput
+    only fall as segments grow). Stages of lengths in their ranges can add up to exactly M iff
+    ``sum y min_layers <= M <= sum y Lmax``; with ``max_stages``, ``sum y <= max_stages``."""
     if stop is not None:
         stop.check()
     one = single_stage(space, eligible)
     if one is not None:
         return one
-    M, K = space.num_layers, space.max_k
+    M, sh, cls, limits = space.num_layers, space.shapes, space.classes, space.limits
     if M == 1:
         return False
-    cls = space.classes
     usable = np.nonzero(usable_classes(space, eligible))[0]
-    types = np.unique(cls.type[usable])
-    if not len(types):
+    if not len(usable):
         return False
-    avail = np.array([cls.sizes[usable][cls.type[usable] == t].sum() for t in types])
-    rep = np.array([usable[cls.type[usable] == t][0] for t in types])     # eligibility per type
-    el = eligible[1:M][:, :, rep]                                          # [L-1, k, type]
-    configs, lmax = [], []
+    kind = _kinds(space, usable)
+    Q = int(kind.max()) + 1
+    avail = np.bincount(kind, weights=cls.sizes[usable], minlength=Q).astype(np.int64)
+    rep = np.array([usable[kind == q][0] for q in range(Q)])                 # eligibility per kind
+    types = cls.type[rep]
+    el = eligible[1:M][:, :, rep]                                            # [L-1, shape, kind]
+    configs, shapes_of, lmax = [], [], []
     total = 0
-    for k in range(1, min(K, int(avail.sum())) + 1):
-        for combo in combinations_with_replacement(range(len(types)), k):
+    for s in range(1, space.num_shapes + 1):
+        r, t, k = int(sh.r[s]), int(sh.t[s]), int(sh.k[s])
+        if k > space.max_k or k > avail.sum():
+            continue
+        for combo in combinations_with_replacement(range(Q), r):
             total += 1
             if stop is not None and total % 4096 == 0:
                 stop.check()
             if total > MAX_CONFIGURATIONS:
                 return None
-            n = np.bincount(combo, minlength=len(types))
-            if (n > avail).any() or (space.single_type and (n > 0).sum() > 1):
+            n = np.bincount(combo, minlength=Q) * t
+            if (n > avail).any() or (space.single_type and len(set(types[n > 0].tolist())) > 1):
                 continue
-            ok = el[:, k, n > 0].all(axis=1)
-            if not ok[0]:
+            ok = el[:, s, n > 0].all(axis=1)
+            if not ok.any():
                 continue
             configs.append(n)
-            lmax.append(int(np.argmin(ok)) if not ok.all() else M - 1)
+            shapes_of.append(s)
+            lmax.append(int(np.nonzero(ok)[0][-1]) + 1)
     if not configs:
         return False
     n = np.array(configs)
     L = np.array(lmax, dtype=float)
-    A = sp.csr_matrix(np.vstack([L[None, :], n.T]))
+    rows = [L[None, :], n.T]
+    lower, upper = [M], [np.inf]
+    lower += [-np.inf] * Q
+    upper += avail.astype(float).tolist()
+    if limits.min_layers > 1:
+        rows.append(np.full((1, len(L)), float(limits.min_layers)))
+        lower.append(-np.inf)
+        upper.append(float(M))
+    if limits.max_stages is not None:
+        rows.append(np.ones((1, len(L))))
+        lower.append(-np.inf)
+        upper.append(float(limits.max_stages))
     most = np.floor(np.where(n > 0, avail[None, :] / np.maximum(n, 1), np.inf).min(axis=1))
-    model = MatrixModel(c=np.zeros(len(L)), A=A, row_lower=np.r_[M, np.full(len(types), -np.inf)],
-                        row_upper=np.r_[np.inf, avail.astype(float)], col_lower=np.zeros(len(L)),
-                        col_upper=most,
+    model = MatrixModel(c=np.zeros(len(L)), A=sp.csr_matrix(np.vstack(rows)), row_lower=np.array(lower, dtype=float),
+                        row_upper=np.array(upper, dtype=float), col_lower=np.zeros(len(L)), col_upper=most,
                         integer=np.ones(len(L), dtype=bool), maximize=False)
     out = get_backend(backend, model.num_cols, model.num_rows, in_process=True).solve(model, stop=stop)
     if out.status == "infeasible":
@@ -111,18 +148,35 @@ def decide(space: ClassSpace, eligible: np.ndarray, *, backend: str = "auto",
         stop.check()                       # an engine stopped by the deadline or an interrupt
     if out.status != "optimal" or out.x is None:
         return None
-    y = np.round(out.x).astype(int)
+    return _layout(space, usable, kind, n, np.array(shapes_of), L.astype(np.int64), np.round(out.x).astype(int))
+
+
+def _layout(space: ClassSpace, usable: np.ndarray, kind: np.ndarray, n: np.ndarray, shape: np.ndarray,
+            lmax: np.ndarray, y: np.ndarray) -> tuple[Stage, ...]:
+    """The chosen configurations as stages: every stage gets ``min_layers``, then the remaining
+    layers go to the longest first up to their ``Lmax``; GPU counts per kind go to its classes."""
+    M, cls, lo = space.num_layers, space.classes, space.limits.min_layers
+    chosen = [j for j in np.argsort(-lmax, kind="stable") for _ in range(int(y[j]))]
+    length = [min(lo, int(lmax[j])) for j in chosen]
+    left = M - sum(length)
+    for i, j in enumerate(chosen):
+        extra = min(left, int(lmax[j]) - length[i])
+        length[i] += extra
+        left -= extra
+    free = cls.sizes.copy()
     stages, start = [], 1
-    free = {t: list(np.concatenate([cls.members[c] for c in usable if cls.type[c] == t])) for t in types}
-    for j in np.argsort(-L):                      # longest segments first, trim the tail
-        for _ in range(y[j]):
-            if start > M:
-                break
-            end = min(M, start + int(L[j]) - 1)
-            gpus = []
-            for i, t in enumerate(types):
-                gpus += free[t][: n[j, i]]
-                del free[t][: n[j, i]]
-            stages.append(Stage(start, end, tuple(sorted(int(g) for g in gpus))))
-            start = end + 1
-    return tuple(stages)
+    for j, L in zip(chosen, length, strict=True):
+        if L <= 0 or start > M:
+            continue
+        t = int(space.shapes.t[shape[j]])
+        counts = np.zeros(cls.count, dtype=np.int64)
+        for q in np.nonzero(n[j])[0]:
+            need = int(n[j, q])
+            for c in usable[kind == q]:
+                take = min(need, int(free[c]) // t * t)
+                counts[c] += take
+                free[c] -= take
+                need -= take
+        stages.append((start, start + L - 1, counts, t))
+        start += L
+    return cls.assign(stages)

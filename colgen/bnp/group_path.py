@@ -3,9 +3,9 @@
 At a target T, *twin groups* are classes that are linked to each other (both ways) and to themselves
 and have the same links (both ways) to every other class: inside a group stages may come in any
 order, and between two groups the link either reaches T for every GPU pair or for none. Each group
-gets a *capacity*, the most layers its GPUs serve at >= T with stages drawn from the group only (a
-knapsack over configurations), and a depth-first search looks for a walk through groups linked at
->= T whose capacities add up to M layers: Warnsdorff order (fewest onward options first, then the
+gets a *capacity*, the most layers its GPUs serve at >= T with data-parallel stages drawn from the
+group only (a knapsack over configurations), and a depth-first search looks for a walk through
+groups linked at >= T whose capacities add up to M layers: Warnsdorff order (fewest onward options first, then the
 largest capacity), pruning by the capacity still reachable, revisits of a group while it has
 stages left (a hub), and a node budget (deterministic, no clock).
 
@@ -57,11 +57,13 @@ def twin_groups(space: ClassSpace, T: float, classes: np.ndarray) -> list[np.nda
 
 
 def _lmax(space: ClassSpace, eligible: np.ndarray, k: int, classes: np.ndarray) -> int:
-    """Most layers (< M) a stage of k GPUs drawn from ``classes`` serves (each of them eligible)."""
-    ok = eligible[1:space.num_layers, k][:, classes].all(axis=1)
-    if not ok[0]:
+    """Most layers (< M) a data-parallel stage of k GPUs drawn from ``classes`` serves (each of them
+    eligible); 0 if none. The group path builds data-parallel stages only."""
+    s = space.shapes.index(k, 1)
+    if not s:
         return 0
-    return int(np.argmin(ok)) if not ok.all() else space.num_layers - 1
+    ok = eligible[1:space.num_layers, s][:, classes].all(axis=1)
+    return int(np.nonzero(ok)[0][-1]) + 1 if ok.any() else 0
 
 
 def group_capacity(space: ClassSpace, T: float, eligible: np.ndarray, group: np.ndarray, cap: int, *,

@@ -57,10 +57,17 @@ class PoolMip:
         vals.append(counts.T[r, c].astype(float))
         lo.append(np.full(C, -np.inf))
         up.append(self.space.classes.sizes.astype(float))
+        nrow = M + C
+        if self.space.limits.max_stages is not None:      # at most max_stages stages
+            rows.append(np.full(n, nrow))
+            cols.append(np.arange(n))
+            vals.append(np.ones(n))
+            lo.append(np.array([-np.inf]))
+            up.append(np.array([float(self.space.limits.max_stages)]))
+            nrow += 1
         # out-star rows: a stage ending at l that uses class c is followed by one inside reach[c]
         reach = self.space.classes.rho >= T
         outside = (used.astype(int) @ (~reach).T.astype(int)) > 0           # [column, c]
-        nrow = M + C
         for l in range(1, M):
             ends, starts = end == l, start == l + 1
             for cl in np.nonzero((used & ends[:, None]).any(axis=0) & (outside & starts[:, None]).any(axis=0))[0]:
@@ -83,7 +90,7 @@ class PoolMip:
         if out.x is None:
             return None
         alloc = Allocations(start=start, end=end, members=sp.csr_matrix(counts), tau=pool.tau[sel],
-                            units=self.space.classes)
+                            units=self.space.classes, tp=self.space.shapes.t[pool.shape[sel]])
         return alloc.placement(np.nonzero(out.x > 0.5)[0])
 
 

@@ -19,95 +19,104 @@ def _allowed(mask, c):
 
 
 @njit(cache=True, nogil=True)
-def _choose(k, L, e, s, w, f_end, f_start, eligible, avail, lo, hi, use_dp, order, counts, mask, work):
-    """Cheapest choice of k GPUs for segment (s, e) among the classes in ``mask``; writes
-    ``counts``, returns its cost (or -1 when there is none). ``work`` is scratch space
-    (``[C + 3, K + 1]``) so that the knapsack allocates nothing."""
+def _choose(r, t, L, sh, e, s, w, f_end, f_start, eligible, avail, lo, hi, use_dp, order, counts, mask, work):
+    """Cheapest choice of r groups of t GPUs (shape ``sh``) for segment (s, e) among the classes in
+    ``mask``; a group is t GPUs of one class (classes keep a node's GPUs of one type together, see
+    colgen/space/classes.py). Writes ``counts`` (GPUs per class), returns the cost (or -1 when there
+    is none). ``lo``/``hi`` bound the GPUs of each class; ``work`` is scratch space (``[C + 3, R]``
+    with R > r) so that the knapsack allocates nothing."""
     C = w.shape[0]
     for c in range(C):
         counts[c] = 0
     if not use_dp:
-        need = k
+        need = r
         cost = 0.0
         for idx in range(C):
             c = order[idx]
             if need == 0:
                 break
-            if not eligible[L, k, c] or not _allowed(mask, c):
+            if not eligible[L, sh, c] or not _allowed(mask, c):
                 continue
-            take = min(need, avail[c], hi[c])
-            counts[c] = take
+            take = min(need, avail[c] // t, hi[c] // t)
+            counts[c] = take * t
             need -= take
-            cost += take * w[c]
+            cost += take * t * w[c]
         return cost if need == 0 else -1.0
-    # Knapsack over classes: dp[j] = cheapest way to pick j GPUs from the classes seen so far;
-    # choice[c, j] = how many of class c that way uses. Classes that cannot serve are skipped.
+    # Knapsack over classes in units of groups: dp[j] = cheapest way to pick j groups from the
+    # classes seen so far; choice[c, j] = how many groups of class c that way uses.
     INF = 1e300
     dp, new, choice = work[C], work[C + 1], work[:C]
-    for j in range(k + 1):
+    for j in range(r + 1):
         dp[j] = INF
     dp[0] = 0.0
     for c in range(C):
-        top = min(avail[c], hi[c], k)
-        low = lo[c]
-        ok = eligible[L, k, c] and _allowed(mask, c)
+        top = min(avail[c] // t, hi[c] // t, r)
+        low = (lo[c] + t - 1) // t
+        ok = eligible[L, sh, c] and _allowed(mask, c)
         if low > top or (low > 0 and not ok):
             return -1.0
-        for j in range(k + 1):
+        for j in range(r + 1):
             choice[c, j] = 0.0
         if not ok:
             continue
         fixed = f_end[e, c] + f_start[s, c]
-        for j in range(k + 1):
+        for j in range(r + 1):
             new[j] = INF
-        for j in range(k + 1):
+        for j in range(r + 1):
             if dp[j] >= INF:
                 continue
             for n in range(low, top + 1):
-                if j + n > k:
+                if j + n > r:
                     break
-                v = dp[j] + n * w[c] + (fixed if n > 0 else 0.0)
+                v = dp[j] + n * t * w[c] + (fixed if n > 0 else 0.0)
                 if v < new[j + n]:
                     new[j + n] = v
                     choice[c, j + n] = n
-        for j in range(k + 1):
+        for j in range(r + 1):
             dp[j] = new[j]
-    if dp[k] >= INF:
+    if dp[r] >= INF:
         return -1.0
-    j = k
+    j = r
     for c in range(C - 1, -1, -1):
-        counts[c] = int(choice[c, j])
-        j -= counts[c]
-    return dp[k]
+        n = int(choice[c, j])
+        counts[c] = n * t
+        j -= n
+    return dp[r]
 
 
 @njit(cache=True, nogil=True)
-def price_segments(pi, w, f_end, f_start, eligible, avail, no_end, cut, kmask, lo, hi, restricted,
-                   end_ptr, end_masks, end_bonus, start_ptr, start_masks, start_bonus):
+def price_segments(pi, w, f_end, f_start, eligible, shape_r, shape_t, avail, no_end, cut, smask, lo, hi,
+                   restricted, end_ptr, end_masks, end_bonus, start_ptr, start_masks, start_bonus):
     """Best allocation of every segment: arrays over segments (s, e) in order s = 1..M, e = s..M.
 
-    Returns (value, s, e, k, counts); value is NEG where the segment has no allowed allocation,
-    and is only guaranteed exact where positive (segments that cannot price out are pruned).
+    Shapes: ``shape_r[sh]`` groups of ``shape_t[sh]`` GPUs (index 0 unused); ``smask[l, sh]`` says
+    whether the stage covering layer l may have shape sh (branching). Returns (value, s, e, shape,
+    counts); value is NEG where the segment has no allowed allocation, and is only guaranteed exact
+    where positive (segments that cannot price out are pruned).
     """
     M = pi.shape[0] - 1
-    K = eligible.shape[1] - 1
+    S = eligible.shape[1] - 1
     C = w.shape[0]
     W = end_masks.shape[1]
+    R = 1
+    for sh in range(1, S + 1):
+        R = max(R, shape_r[sh] + 1)
     nseg = M * (M + 1) // 2
     value = np.full(nseg, NEG)
     seg_s = np.zeros(nseg, dtype=np.int64)
     seg_e = np.zeros(nseg, dtype=np.int64)
-    seg_k = np.zeros(nseg, dtype=np.int64)
+    seg_shape = np.zeros(nseg, dtype=np.int64)
     seg_counts = np.zeros((nseg, C), dtype=np.int64)
     order = np.argsort(w)
     counts = np.zeros(C, dtype=np.int64)
     seg_lo = np.zeros(C, dtype=np.int64)
     seg_hi = np.zeros(C, dtype=np.int64)
+    allowed = np.ones(S + 1, dtype=np.bool_)
     both = np.zeros(W, dtype=np.uint64)
     full = np.full(W, np.uint64(0xFFFFFFFFFFFFFFFF), dtype=np.uint64)
     zero_lo = np.zeros(C, dtype=np.int64)
-    work = np.zeros((C + 3, K + 1))
-    floor_k = np.zeros(K + 1)
+    work = np.zeros((C + 3, R))
+    floor_sh = np.zeros(S + 1)
     # Where a segment's ends carry no fixed charge and no lower bound applies, the greedy is exact.
     charged_end = np.zeros(f_end.shape[0], dtype=np.bool_)
     for l in range(f_end.shape[0]):
@@ -122,7 +131,8 @@ def price_segments(pi, w, f_end, f_start, eligible, avail, no_end, cut, kmask, l
     idx = 0
     for s in range(1, M + 1):
         prefix = 0.0
-        mask = np.int64(-1)
+        for sh in range(S + 1):
+            allowed[sh] = True
         for c in range(C):
             seg_lo[c] = 0
             seg_hi[c] = avail[c]
@@ -131,7 +141,8 @@ def price_segments(pi, w, f_end, f_start, eligible, avail, no_end, cut, kmask, l
             L = e - s + 1
             prefix += pi[e]
             if restricted:
-                mask &= kmask[e]
+                for sh in range(S + 1):
+                    allowed[sh] = allowed[sh] and smask[e, sh]
                 for c in range(C):
                     seg_lo[c] = max(seg_lo[c], lo[e, c])
                     seg_hi[c] = min(seg_hi[c], hi[e, c])
@@ -148,18 +159,18 @@ def price_segments(pi, w, f_end, f_start, eligible, avail, no_end, cut, kmask, l
                 for c in range(C):
                     if seg_lo[c] > 0:
                         use_dp = True
-            # A lower bound on the cost of any choice: the k cheapest eligible GPUs, ignoring
+            # A lower bound on the cost of any choice: the cheapest eligible groups, ignoring
             # universes, fixed charges and branching bounds. It prunes universe pairs whose bonus
             # cannot lift the value above the best found (or above zero: no column then).
             floor_cost = 1e300
-            for k in range(1, K + 1):
-                floor_k[k] = 1e300
-                if restricted and not (mask >> k) & 1:
+            for sh in range(1, S + 1):
+                floor_sh[sh] = 1e300
+                if not allowed[sh]:
                     continue
-                c0 = _choose(k, L, e, s, w, f_end, f_start, eligible, avail, zero_lo, avail, False, order,
-                             counts, full, work)
+                c0 = _choose(shape_r[sh], shape_t[sh], L, sh, e, s, w, f_end, f_start, eligible, avail, zero_lo,
+                             avail, False, order, counts, full, work)
                 if c0 >= 0.0:
-                    floor_k[k] = c0
+                    floor_sh[sh] = c0
                     floor_cost = min(floor_cost, c0)
             best = NEG
             if floor_cost < 1e300:
@@ -173,22 +184,22 @@ def price_segments(pi, w, f_end, f_start, eligible, avail, no_end, cut, kmask, l
                             break
                         for word in range(W):
                             both[word] = end_masks[ie, word] & start_masks[js, word]
-                        for k in range(1, K + 1):
-                            if base - floor_k[k] <= max(best, 0.0):
-                                continue        # also skips k that no choice or branching allows
-                            cost = _choose(k, L, e, s, w, f_end, f_start, eligible, avail, seg_lo, seg_hi,
-                                           use_dp, order, counts, both, work)
+                        for sh in range(1, S + 1):
+                            if base - floor_sh[sh] <= max(best, 0.0):
+                                continue        # also skips shapes that no choice or branching allows
+                            cost = _choose(shape_r[sh], shape_t[sh], L, sh, e, s, w, f_end, f_start, eligible,
+                                           avail, seg_lo, seg_hi, use_dp, order, counts, both, work)
                             if cost < 0.0:
                                 continue
                             v = base - cost
                             if v > best:
                                 best = v
-                                seg_k[idx] = k
+                                seg_shape[idx] = sh
                                 for c in range(C):
                                     seg_counts[idx, c] = counts[c]
             value[idx] = best
             idx += 1
-    return value, seg_s, seg_e, seg_k, seg_counts
+    return value, seg_s, seg_e, seg_shape, seg_counts
 
 
 def compiled_or_cached() -> bool:

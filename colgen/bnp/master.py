@@ -115,20 +115,25 @@ class Duals:
     f_start: np.ndarray
     end: Universes
     start: Universes
+    per_stage: float = 0.0
+    """The charge of every column for the stage-count row (0 without ``max_stages``)."""
 
 
-def _key(start: int, end: int, counts: np.ndarray) -> bytes:
-    return np.concatenate([[start, end], counts]).astype(np.int64).tobytes()
+def _key(start: int, end: int, shape: int, counts: np.ndarray) -> bytes:
+    return np.concatenate([[start, end, shape], counts]).astype(np.int64).tobytes()
 
 
 class Pool:
-    """Columns generated so far (grows by doubling)."""
+    """Columns generated so far (grows by doubling): segment, stage shape (index into the class
+    space's shapes), GPU count per class, throughput."""
+
+    FIELDS = ("start", "end", "shape", "tau", "counts")
 
     def __init__(self, C: int):
         self.n = 0
         self.start = np.zeros(64, dtype=np.int64)
         self.end = np.zeros(64, dtype=np.int64)
-        self.k = np.zeros(64, dtype=np.int64)
+        self.shape = np.zeros(64, dtype=np.int64)
         self.tau = np.zeros(64)
         self.counts = np.zeros((64, C), dtype=np.int64)
         self.keys: dict[bytes, int] = {}
@@ -138,17 +143,18 @@ class Pool:
         if need <= cap:
             return
         new = max(need, 2 * cap)
-        for name in ("start", "end", "k", "tau", "counts"):
+        for name in self.FIELDS:
             old = getattr(self, name)
             arr = np.zeros((new, *old.shape[1:]), dtype=old.dtype)
             arr[: self.n] = old[: self.n]
             setattr(self, name, arr)
 
-    def add(self, start: np.ndarray, end: np.ndarray, counts: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    def add(self, start: np.ndarray, end: np.ndarray, shape: np.ndarray, counts: np.ndarray,
+            tau: np.ndarray) -> np.ndarray:
         """Append the columns not yet in the pool; return the indices of the new ones."""
         fresh = []
         for i in range(len(start)):
-            key = _key(start[i], end[i], counts[i])
+            key = _key(start[i], end[i], shape[i], counts[i])
             if key not in self.keys:
                 self.keys[key] = self.n + len(fresh)
                 fresh.append(i)
@@ -158,7 +164,7 @@ class Pool:
         sl = slice(self.n, self.n + m)
         self.start[sl], self.end[sl] = start[fresh], end[fresh]
         self.counts[sl] = counts[fresh]
-        self.k[sl] = counts[fresh].sum(axis=1)
+        self.shape[sl] = shape[fresh]
         self.tau[sl] = tau[fresh]
         self.n += m
         return np.arange(self.n - m, self.n)
@@ -169,11 +175,11 @@ class Pool:
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the columns in ``mask`` (in order)."""
         idx = np.nonzero(mask)[0]
-        for name in ("start", "end", "k", "tau", "counts"):
+        for name in self.FIELDS:
             arr = getattr(self, name)
             arr[: len(idx)] = arr[idx]
         self.n = len(idx)
-        self.keys = {_key(self.start[i], self.end[i], self.counts[i]): i for i in range(self.n)}
+        self.keys = {_key(self.start[i], self.end[i], self.shape[i], self.counts[i]): i for i in range(self.n)}
 
 
 class Master:
@@ -187,9 +193,13 @@ class Master:
         self.pool = Pool(C)
         lp.add_rows(np.ones(M), np.ones(M))                                   # cover
         lp.add_rows(np.full(C, -INF), space.classes.sizes.astype(float))       # capacity
+        self.max_stages = space.limits.max_stages
+        if self.max_stages is not None:                                        # sum_a z_a <= max_stages
+            lp.add_rows(np.array([-INF]), np.array([float(self.max_stages)]))
+        self.R = M + C + (self.max_stages is not None)                         # the first star row
         # Artificial slacks s_l: columns 0..M-1, cost 1.
         lp.add_cols(np.ones(M), np.zeros(M), np.full(M, INF),
-                    sp.csc_matrix((np.ones(M), (np.arange(M), np.arange(M))), shape=(M + C, M)))
+                    sp.csc_matrix((np.ones(M), (np.arange(M), np.arange(M))), shape=(self.R, M)))
         self.net_keys: list[StarRow] = []
         self.net_index: dict[StarRow, int] = {}
         self.key_boundary = np.zeros(0, dtype=np.int64)
@@ -216,9 +226,13 @@ class Master:
             rows.append(self.M + used)
             cols.append(np.full(len(used), j))
             vals.append(p.counts[a, used].astype(float))
+            if self.max_stages is not None:
+                rows.append(np.array([self.M + self.C]))
+                cols.append(np.array([j]))
+                vals.append(np.ones(1))
         net = self._net_coefficients(idx, np.arange(len(self.net_keys)))
         coo = net.tocoo()
-        rows.append(coo.row + self.M + self.C)
+        rows.append(coo.row + self.R)
         cols.append(coo.col)
         vals.append(coo.data)
         return sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
@@ -240,10 +254,10 @@ class Master:
         vals = (mine & used[:, cls]).astype(float) - (other & (outside == 0)).astype(float)
         return sp.csr_matrix(vals.T)
 
-    def add_columns(self, start: np.ndarray, end: np.ndarray, counts: np.ndarray) -> int:
+    def add_columns(self, start: np.ndarray, end: np.ndarray, shape: np.ndarray, counts: np.ndarray) -> int:
         """Add new columns, enabled (duplicates are ignored); returns how many were new."""
-        tau = self.space.column_tau(end - start + 1, counts.sum(axis=1), counts)
-        idx = self.pool.add(start, end, counts, tau)
+        tau = self.space.column_tau(end - start + 1, shape, counts)
+        idx = self.pool.add(start, end, shape, counts, tau)
         if len(idx):
             self.lp.add_cols(np.zeros(len(idx)), np.zeros(len(idx)), np.full(len(idx), INF),
                              self._column_matrix(idx))
@@ -293,7 +307,7 @@ class Master:
         idle = np.nonzero(self.solves - self.last_binding > age)[0]
         if not len(idle):
             return 0
-        self.lp.delete_rows(idle + self.M + self.C)
+        self.lp.delete_rows(idle + self.R)
         keep = np.ones(len(self.net_keys), dtype=bool)
         keep[idle] = False
         self.net_keys = [k for k, kept in zip(self.net_keys, keep, strict=True) if kept]
@@ -309,7 +323,7 @@ class Master:
         want = np.array([key.valid_at(self.space.classes.rho, T) for key in self.net_keys])
         changed = np.nonzero(want != self.active_net)[0]
         if len(changed):
-            self.lp.set_row_bounds(changed + self.M + self.C, np.full(len(changed), -INF),
+            self.lp.set_row_bounds(changed + self.R, np.full(len(changed), -INF),
                                    np.where(want[changed], 0.0, INF))
             self.active_net = want
 
@@ -322,7 +336,7 @@ class Master:
             raise RuntimeError(f"master LP ended with status {status}")
         self.solves += 1
         if self.net_keys:
-            binding = np.abs(self.lp.duals()[self.M + self.C:]) > 1e-12
+            binding = np.abs(self.lp.duals()[self.R:]) > 1e-12
             self.last_binding[binding] = self.solves
         return self.lp.objective()
 
@@ -336,7 +350,8 @@ class Master:
         M, C = self.M, self.C
         pi = np.concatenate([[0.0], y[:M]])
         w = np.maximum(0.0, -y[M:M + C])
-        nu = np.minimum(0.0, y[M + C:])
+        per_stage = float(max(0.0, -y[M + C])) if self.max_stages is not None else 0.0
+        nu = np.minimum(0.0, y[self.R:])
         f_end = np.zeros((M + 1, C))
         f_start = np.zeros((M + 2, C))
         end_u: list[list[tuple[int, float]]] = [[] for _ in range(M + 2)]
@@ -351,7 +366,7 @@ class Master:
             else:             # the stage starting at l+1 pays for c; the one ending at l gains inside G
                 f_start[l + 1, key.cls] -= v
                 end_u[l].append((_bits(key.inside), -v))
-        return Duals(pi, w, f_end, f_start, Universes.close(end_u, C), Universes.close(start_u, C))
+        return Duals(pi, w, f_end, f_start, Universes.close(end_u, C), Universes.close(start_u, C), per_stage)
 
     def violated_rows(self, T: float) -> list[StarRow]:
         """Star rows the current LP solution violates at threshold T (separation)."""

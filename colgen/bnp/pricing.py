@@ -26,19 +26,22 @@ from typing import Protocol
 import numpy as np
 
 from colgen.bnp.branching import Restrictions
-from colgen.bnp.kernels import compiled_or_cached, price_segments
+from colgen.bnp.kernels import NEG, compiled_or_cached, price_segments
 from colgen.bnp.master import Duals
 
 
 @dataclass
 class PricingProblem:
-    """Everything pricing reads at one node: the duals, which (L, k, class) may serve at the
-    node's threshold (``eligible[L, k, c]``), the class sizes, the branching restrictions (None at
-    the root) and, under the same-type rule, the class groups a column must stay inside."""
+    """Everything pricing reads at one node: the duals, which (L, shape, class) may serve at the
+    node's threshold (``eligible[L, s, c]``), the shapes (``shape_r[s]`` groups of ``shape_t[s]``
+    GPUs), the class sizes, the branching restrictions (None at the root) and, under the same-type
+    rule, the class groups a column must stay inside."""
 
     duals: Duals
     eligible: np.ndarray
     avail: np.ndarray
+    shape_r: np.ndarray
+    shape_t: np.ndarray
     restrictions: Restrictions | None = None
     groups: list[np.ndarray] | None = None
 
@@ -51,7 +54,7 @@ class Priced:
     value: np.ndarray
     start: np.ndarray
     end: np.ndarray
-    k: np.ndarray
+    shape: np.ndarray
     counts: np.ndarray
     best_per_layer: float
 
@@ -79,20 +82,22 @@ class ClassPricer:
         d, r = problem.duals, problem.restrictions
         M = len(d.pi) - 1
         restricted = r is not None
-        r = r if r is not None else Restrictions.none(M, problem.avail)
+        r = r if r is not None else Restrictions.none(M, problem.avail, len(problem.shape_r) - 1)
         value = None
         for g in problem.groups or [None]:
             eligible = problem.eligible if g is None else problem.eligible & g[None, None, :]
             out = price_segments(
-                d.pi, d.w, d.f_end, d.f_start, eligible, problem.avail, r.no_end, r.cut, r.kmask, r.lo, r.hi,
-                restricted, d.end.ptr, d.end.masks, d.end.bonus, d.start.ptr, d.start.masks, d.start.bonus)
+                d.pi, d.w, d.f_end, d.f_start, eligible, problem.shape_r, problem.shape_t, problem.avail,
+                r.no_end, r.cut, r.smask, r.lo, r.hi, restricted, d.end.ptr, d.end.masks, d.end.bonus,
+                d.start.ptr, d.start.masks, d.start.bonus)
             if value is None:
-                value, s, e, k, counts = (np.array(x) for x in out)
+                value, s, e, shape, counts = (np.array(x) for x in out)
             else:
                 better = out[0] > value
-                value[better], k[better], counts[better] = out[0][better], out[3][better], out[4][better]
+                value[better], shape[better], counts[better] = out[0][better], out[3][better], out[4][better]
+        value = np.where(value > NEG, value - d.per_stage, value)    # every column is one stage
         per_layer = float((np.maximum(value, 0.0) / (e - s + 1)).max()) if value.size else 0.0
         good = np.nonzero(value > eps)[0]
         good = good[np.argsort(-value[good], kind="stable")][:max_columns]
-        return Priced(value=value[good], start=s[good], end=e[good], k=k[good], counts=counts[good],
+        return Priced(value=value[good], start=s[good], end=e[good], shape=shape[good], counts=counts[good],
                       best_per_layer=per_layer)

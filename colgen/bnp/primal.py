@@ -97,6 +97,8 @@ class PrimalSchedule:
             answer = search.probe(T, integer=False)
             if answer.outcome is not Outcome.LP_FEASIBLE:     # refuted, or decided exactly
                 search.record(T, "clmb", answer)
+                if answer.outcome is Outcome.PLACEMENT and self.incumbent.value < T:
+                    return          # a placement below its target would loop here: never trust it
                 continue
             search.activity = f"climb: pool MIP at T={T:.6g}"
             found = self.tree.pool_mip(self.tree.master.pool, T, self.options.pool_mip_nodes)

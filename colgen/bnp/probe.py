@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from colgen.model.instance import Instance
-from colgen.result import Placement, placement_throughput
+from colgen.result import Placement, meets_limits, placement_throughput
 
 
 class Outcome(Enum):
@@ -49,7 +49,10 @@ class Incumbent:
         return bool(self.placement)
 
     def offer(self, placement: Placement) -> float:
-        """Keep ``placement`` if it is better; return its value (throughput, tokens/s)."""
+        """Keep ``placement`` if it is better; return its value (throughput, tokens/s), 0 for a
+        placement that breaks the stage limits (heuristics may build one)."""
+        if not meets_limits(self.instance, placement):
+            return 0.0
         value = placement_throughput(self.instance, placement)
         if value > self.value:
             self.placement, self.value = placement, value

@@ -164,7 +164,8 @@ def _engine(instance: Instance, options: BnpOptions, *, stop: Stop, gap: float, 
     if "hierarchical" in rules:
         raise ValueError("the hierarchical rule applies to the full ILP only")
     inst = smaller_k(instance) if "smaller-k" in rules else instance
-    space = class_space(inst.tables, symmetry="symmetry" in rules, single_type="same-type" in rules)
+    space = class_space(inst.tables, symmetry="symmetry" in rules, single_type="same-type" in rules,
+                        limits=inst.stage_limits)
     V = space.candidates()
     log(f"bnp: {inst.num_layers} layers, {inst.num_gpus} GPUs in {space.num_classes} classes, "
         f"K={space.max_k}; {len(V)} candidate values; fluid bound {space.upper:.6g}")

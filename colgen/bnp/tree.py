@@ -57,7 +57,7 @@ class BranchAndPrice:
                  incumbent: Incumbent, pool_mip: PoolMip, pricer: Pricer | None = None,
                  rules: tuple[BranchingRule, ...] = DEFAULT_RULES):
         self.space = space
-        self.M, self.K, self.C = space.num_layers, space.max_k, space.num_classes
+        self.M, self.S, self.C = space.num_layers, space.num_shapes, space.num_classes
         self.avail = space.classes.sizes
         self.groups = space.type_groups() if space.single_type else None
         engine = get_backend(backend, 0, space.num_layers + space.num_classes, log, growing=True)
@@ -79,9 +79,10 @@ class BranchAndPrice:
         return mask
 
     def problem(self, eligible: np.ndarray, decisions: list[Decision]) -> PricingProblem:
-        restrictions = Restrictions.of(decisions, self.M, self.avail) if decisions else None
-        return PricingProblem(duals=self.master.duals(), eligible=eligible, avail=self.avail,
-                              restrictions=restrictions, groups=self.groups)
+        restrictions = Restrictions.of(decisions, self.M, self.avail, self.S) if decisions else None
+        shapes = self.space.shapes
+        return PricingProblem(duals=self.master.duals(), eligible=eligible, avail=self.avail, shape_r=shapes.r,
+                              shape_t=shapes.t, restrictions=restrictions, groups=self.groups)
 
     def node_lp(self, T: float, eligible: np.ndarray, decisions: list[Decision]) -> bool:
         """Column generation at a node; True when its LP is feasible (solution left in the LP)."""
@@ -109,7 +110,7 @@ class BranchAndPrice:
             # (sum_a z_a L_a <= M), so no solution gains more than M times the best value per layer.
             if obj - self.M * priced.best_per_layer > opt.feasibility_eps or not len(priced.value):
                 return False
-            if not master.add_columns(priced.start, priced.end, priced.counts):
+            if not master.add_columns(priced.start, priced.end, priced.shape, priced.counts):
                 raise RuntimeError("pricing returned only columns already in the pool (internal error)")
 
     def fractional(self) -> Fractional:
@@ -117,8 +118,13 @@ class BranchAndPrice:
         p = self.master.pool
         z = self.master.values()
         act = np.nonzero(z > 1e-9)[0]
-        return Fractional(M=self.M, K=self.K, avail=self.avail, start=p.start[act], end=p.end[act], k=p.k[act],
-                          counts=p.counts[act], z=z[act], network_rows=bool(self.master.net_keys))
+        return Fractional(M=self.M, S=self.S, avail=self.avail, start=p.start[act], end=p.end[act],
+                          shape=p.shape[act], counts=p.counts[act], z=z[act], network_rows=bool(self.master.net_keys))
+
+    def placement(self, stages: list[tuple[int, int, np.ndarray, int]]) -> Placement:
+        """Integral stages (first, last, class counts, shape) as a placement with GPU ids."""
+        t = self.space.shapes.t
+        return self.space.classes.assign([(a, b, n, int(t[s])) for a, b, n, s in stages])
 
     # ------------------------------------------------------------------ one threshold
     def prepare(self, T: float) -> None:
@@ -159,7 +165,7 @@ class BranchAndPrice:
                     stack.append([*decisions, second])
                     stack.append([*decisions, first])
                     continue
-                return Probe.found(self.space.classes.assign(result))
+                return Probe.found(self.placement(result))
             return REFUTED
         finally:
             self.state.active = False
@@ -191,7 +197,7 @@ class BranchAndPrice:
                 return None
             result = branch(self.rules, self.fractional())
             if not isinstance(result, tuple):
-                return self.space.classes.assign(result)
+                return self.placement(result)
             z = self.master.values()
             z[list(fixed)] = -1.0
             a = int(np.argmax(z))

@@ -77,6 +77,8 @@ def solve_brute(instance: Instance, options: BruteOptions | None = None, *, stop
             f"brute force may try {shown} GPU sets on {M} layers, {N} GPUs and K={K}, more than the limit of "
             f"{MAX_CANDIDATES:.0e}; use --method bnp (it proves optimality without enumerating)")
     tab = instance.tables
+    limits = instance.stage_limits
+    degrees = instance.tp_degrees
     best_value = 0.0
     best: list[Stage] | None = None
     visited = tried = 0
@@ -87,26 +89,31 @@ def solve_brute(instance: Instance, options: BruteOptions | None = None, *, stop
         visited += 1
         if options.node_limit is not None and visited > options.node_limit:
             raise Stopped("node_limit")
+        if limits.max_stages is not None and len(stages) >= limits.max_stages:
+            return
         for end in range(start, M + 1):
             L = end - start + 1
+            if not limits.allows_length(L):
+                continue
             for k in range(1, min(K, len(unused)) + 1):
                 for gpus in combinations(sorted(unused), k):
                     tried += 1
                     if tried % CHECK_EVERY == 0:
                         stop.check()
-                    if not tab.stage_fits(L, gpus):
-                        continue
-                    v = min(value, tab.stage_throughput(L, gpus))
-                    if prev is not None:
-                        v = min(v, tab.link_throughput(prev, gpus))
-                    if v <= best_value:
-                        continue
-                    stages.append(Stage(start, end, gpus))
-                    if end == M:
-                        best_value, best = v, list(stages)
-                    else:
-                        dfs(end + 1, unused.difference(gpus), gpus, v, stages)
-                    stages.pop()
+                    for t in degrees:                 # every shape: k GPUs in t-way groups
+                        if k % t or not tab.stage_fits(L, gpus, t):
+                            continue
+                        v = min(value, tab.stage_throughput(L, gpus, t))
+                        if prev is not None:
+                            v = min(v, tab.link_throughput(prev, gpus))
+                        if v <= best_value:
+                            continue
+                        stages.append(Stage(start, end, gpus, t))
+                        if end == M:
+                            best_value, best = v, list(stages)
+                        else:
+                            dfs(end + 1, unused.difference(gpus), gpus, v, stages)
+                        stages.pop()
 
     def status() -> str:
         inc = f"{best_value:.6g}" if best else "-"

@@ -21,7 +21,7 @@ from typing import Any
 
 from colgen.errors import InputError
 from colgen.model.instance import Instance
-from colgen.model.performance import MEMORY_RTOL
+from colgen.model.performance import MEMORY_RTOL, Shard
 from colgen.result import LinkClaim, Report, Result, StageClaim, parse_report, relative_gap
 
 #: Relative tolerance for comparing a claimed throughput with the recomputed one.
@@ -116,6 +116,17 @@ def _status(report: Report, objective: float | None, bad: Any) -> None:
         bad(f"status 'optimal' with a gap of {expected:.6g} between objective and bound")
 
 
+def _node_link_gbps(instance: Instance, gpu: int, cache: dict[tuple[str | None, str], float]) -> float:
+    """The slowest link between two GPUs of this GPU's type in its node (what its tensor-parallel
+    group all-reduces over), from the instance's network."""
+    me = instance.gpus[gpu]
+    key = (me.node, me.type)
+    if key not in cache:
+        peers = [g.id for g in instance.gpus if g.node == me.node and g.type == me.type]
+        cache[key] = min(float(instance.network.bandwidth(i, j)) for i in peers for j in peers if i != j)
+    return cache[key]
+
+
 def verify(instance: Instance, result: Result | Mapping[str, Any]) -> Verdict:
     """Check coverage, exclusivity, K, memory, every throughput, the claimed objective, bound, gap
     and status.
@@ -149,6 +160,7 @@ def verify(instance: Instance, result: Result | Mapping[str, Any]) -> Verdict:
     claims = sorted(report.stages, key=lambda c: (c.start_layer, c.position))
     _stage_claims(instance, claims, bad)
     stages: list[tuple[int, int, list[int]]] = [(c.start_layer, c.end_layer, sorted(set(c.gpu_ids))) for c in claims]
+    degrees = [c.tp for c in claims]
 
     # Coverage of 1..M by consecutive segments.
     expected = 1
@@ -161,6 +173,13 @@ def verify(instance: Instance, result: Result | Mapping[str, Any]) -> Verdict:
         expected = max(expected, end + 1)
     if expected != M + 1:
         bad(f"coverage ends at layer {expected - 1}, the model has {M} layers")
+    limits = instance.stage_limits
+    if limits.max_stages is not None and len(stages) > limits.max_stages:
+        bad(f"{len(stages)} stages, at most {limits.max_stages} allowed (parallelism.max_stages)")
+    for start, end, _ in stages:
+        if not limits.allows_length(end - start + 1):
+            bad(f"segment {start}-{end} has {end - start + 1} layers, allowed {limits.min_layers}.."
+                f"{limits.max_layers if limits.max_layers is not None else M} (parallelism.*_layers_per_stage)")
 
     # GPUs: valid ids, at most K per stage, each in at most one stage.
     owner: dict[int, int] = {}
@@ -177,20 +196,42 @@ def verify(instance: Instance, result: Result | Mapping[str, Any]) -> Verdict:
     if v.violations:
         return v
 
-    # Memory and stage throughput, from the formulas.
+    # Tensor-parallel groups: t GPUs of one type in one node, t an allowed degree.
+    for (start, end, gpus), t in zip(stages, degrees, strict=True):
+        if t not in instance.tp_degrees:
+            bad(f"segment {start}-{end}: tensor-parallel degree {t} is not allowed "
+                f"(parallelism.tensor_parallel_degrees: {list(instance.tp_degrees)})")
+        elif t > 1:
+            per_group = Counter((instance.gpus[g].node, instance.gpus[g].type) for g in gpus)
+            split = [f"{n} x {ty} in node {node}" for (node, ty), n in per_group.items() if node is None or n % t]
+            if split:
+                bad(f"segment {start}-{end}: {', '.join(split)} cannot form {t}-way tensor-parallel groups "
+                    "(a group is GPUs of one type in one node)")
+    if v.violations:
+        return v
+
+    # Memory and stage throughput, from the formulas (docs/problem.md).
     values: list[float] = []
-    for idx, (start, end, gpus) in enumerate(stages):
+    links_in_nodes: dict[tuple[str | None, str], float] = {}
+    for idx, ((start, end, gpus), t) in enumerate(zip(stages, degrees, strict=True)):
         L, k = end - start + 1, len(gpus)
-        b = m.batch_size / k
+        r = k // t
+        b = m.batch_size / r
+        shard = Shard.of(t, m.num_kv_heads, m.kv_weight_share)
         slowest = float("inf")
         for g in gpus:
             gt = instance.gpu_types[instance.type_index[instance.gpus[g].type]]
-            need = L * m.weight_gb_per_layer + L * m.kv_gb_per_sample_layer * b + instance.reserved_memory_gb
+            need = (L * m.weight_gb_per_layer * shard.weights + L * m.kv_gb_per_sample_layer * shard.kv * b
+                    + instance.reserved_memory_gb)
             if need > gt.memory_gb * (1 + MEMORY_RTOL):
                 bad(f"GPU {g} ({gt.name}, {gt.memory_gb:g} GB) needs {need:.4g} GB for layers "
-                    f"{start}-{end} with {k} GPUs")
-            slowest = min(slowest, b * m.seq_len / (L * gt.performance.latency(b)))
-        thr = k * slowest * instance.dp_efficiency[k - 1]
+                    f"{start}-{end} with {k} GPUs" + (f" in {t}-way tensor parallelism" if t > 1 else ""))
+            seconds = gt.performance.latency(b, shard)
+            if t > 1:     # two ring all-reduces of the activations over the node's slowest link of this type
+                ring = 2.0 * (t - 1) / t * b * m.seq_len * m.d_model * m.bytes_per_element
+                seconds += 2.0 * ring / (_node_link_gbps(instance, g, links_in_nodes) * 1e9)
+            slowest = min(slowest, b * m.seq_len / (L * seconds))
+        thr = r * slowest * instance.dp_efficiency[r - 1]
         values.append(thr)
         claimed = claims[idx].throughput
         if claimed is not None and not _close(claimed, thr):

@@ -147,7 +147,7 @@ def build(instance: Instance, formulation: str, alloc: Allocations | None = None
     budget = Budget(stop, memory_limit_bytes, f"the {formulation} model")
     tab = instance.tables
     M = tab.num_layers
-    alloc = alloc if alloc is not None else enumerate_allocations(tab, budget)
+    alloc = alloc if alloc is not None else enumerate_allocations(tab, budget, instance.stage_limits)
     nA = len(alloc)
     U = fluid_upper_bound(tab)
     scale = U if U > 0 else 1.0     # throughputs enter the model in units of U: well scaled
@@ -155,6 +155,8 @@ def build(instance: Instance, formulation: str, alloc: Allocations | None = None
     rows = _Rows(budget)
     rows.add_matrix(cover, 0, 1.0, 1.0)                               # coverage
     rows.add_matrix(alloc.members.T, 0, -np.inf, alloc.units.sizes.astype(float))   # exclusivity
+    if instance.stage_limits.max_stages is not None:                                   # number of stages
+        rows.add(np.zeros(nA), np.arange(nA), 1.0, 1, -np.inf, float(instance.stage_limits.max_stages))
     if formulation == "compact":
         ncols = nA + 1
         t = nA

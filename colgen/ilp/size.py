@@ -17,7 +17,7 @@ from colgen.choices import FORMULATIONS
 from colgen.errors import InputError, ModelTooLargeError
 from colgen.model.instance import Instance
 from colgen.model.tables import Tables
-from colgen.space.allocations import fitting_gpu_counts
+from colgen.space.allocations import fitting_gpu_counts, shapes_up_to
 from colgen.space.bounds import fluid_upper_bound
 from colgen.space.classes import GpuClasses, gpu_classes
 from colgen.stop import Stop
@@ -52,7 +52,7 @@ class SizeEstimate:
 
 
 def _fit_patterns(tab: Tables) -> tuple[np.ndarray, int]:
-    """Per (L, k): which types fit, encoded as a bitmask over types."""
+    """Per (L, shape): which types fit, encoded as a bitmask over types."""
     weights = 1 << np.arange(tab.fits.shape[2], dtype=np.int64)
     return (tab.fits.astype(np.int64) * weights).sum(axis=2), tab.fits.shape[2]
 
@@ -66,7 +66,8 @@ def count_pairs(tab: Tables, stop: Stop | None = None) -> int:
     """Consecutive allocation pairs with disjoint GPU sets, summed over all stage boundaries.
     Refuses (:class:`ModelTooLargeError`) when counting alone would take minutes."""
     M, K = tab.num_layers, min(tab.max_k, tab.num_gpus)
-    work = M * (M - 1) // 2 * K * K
+    shapes = shapes_up_to(tab, K)
+    work = M * (M - 1) // 2 * len(shapes) ** 2
     if work > MAX_PAIR_COUNTING:
         raise ModelTooLargeError(
             f"counting the e-pairs over {M} layers with up to {K} GPUs per stage goes through {work:,} "
@@ -90,8 +91,8 @@ def count_pairs(tab: Tables, stop: Stop | None = None) -> int:
             stop.check()
         for L2 in range(1, M - L1 + 1):
             boundaries = M - L1 - L2 + 1
-            d = sum(disjoint(int(pattern[L1, k1]), k1, int(pattern[L2, k2]), k2)
-                    for k1 in range(1, K + 1) for k2 in range(1, K + 1))
+            d = sum(disjoint(int(pattern[L1, s1]), k1, int(pattern[L2, s2]), k2)
+                    for s1, k1, _ in shapes for s2, k2, _ in shapes)
             total += boundaries * d
     return total
 
@@ -105,18 +106,19 @@ def _slow_pair_fraction(tab: Tables, U: float, samples: int = 4000, stop: Stop |
         return 0.0
     if levels.max() < U:
         return 1.0
-    M, K = tab.num_layers, min(tab.max_k, tab.num_gpus)
-    fit = [[np.nonzero(tab.fits[L, k, tab.gpu_type])[0] for k in range(K + 1)] for L in range(M + 1)]
+    M = tab.num_layers
+    shapes = shapes_up_to(tab)
+    fit = [{s: np.nonzero(tab.fits[L, s, tab.gpu_type])[0] for s, _, _ in shapes} for L in range(M + 1)]
     combos, weights = [], []
     for L1 in range(1, M):
         if stop is not None:
             stop.check()
         for L2 in range(1, M - L1 + 1):
-            for k1 in range(1, K + 1):
-                for k2 in range(1, K + 1):
-                    a, b = fit[L1][k1], fit[L2][k2]
+            for s1, k1, _ in shapes:
+                for s2, k2, _ in shapes:
+                    a, b = fit[L1][s1], fit[L2][s2]
                     if len(a) >= k1 and len(b) >= k2:
-                        combos.append((L1, k1, L2, k2))
+                        combos.append((L1, s1, k1, L2, s2, k2))
                         weights.append((M - L1 - L2 + 1) * comb(len(a), k1) * comb(len(b), k2))
     if not combos:
         return 0.0
@@ -125,28 +127,28 @@ def _slow_pair_fraction(tab: Tables, U: float, samples: int = 4000, stop: Stop |
     picks = rng.choice(len(combos), size=samples, p=w / w.sum())
     slow = total = 0
     for i in picks:
-        L1, k1, L2, k2 = combos[i]
-        s1 = rng.choice(fit[L1][k1], size=k1, replace=False)
-        rest = np.setdiff1d(fit[L2][k2], s1)
+        L1, sh1, k1, L2, sh2, k2 = combos[i]
+        g1 = rng.choice(fit[L1][sh1], size=k1, replace=False)
+        rest = np.setdiff1d(fit[L2][sh2], g1)
         if len(rest) < k2:
             continue
-        s2 = rng.choice(rest, size=k2, replace=False)
+        g2 = rng.choice(rest, size=k2, replace=False)
         total += 1
-        slow += tab.link_throughput(s1, s2) < U
+        slow += tab.link_throughput(g1, g2) < U
     return slow / total if total else 0.0
 
 
 def _touching(tab: Tables, cls: GpuClasses, class_mask: np.ndarray) -> np.ndarray:
-    """``[L, k]``: allocations of one segment of length L with k GPUs using some GPU of the classes
-    in ``class_mask``."""
+    """``[L, s]``: allocations of one segment of length L and shape s using some GPU of the classes
+    in ``class_mask`` (exact for t = 1, an upper bound for t > 1)."""
     n_fit = fitting_gpu_counts(tab)
     gpu_in = class_mask[cls.of]
     per_type_in = np.bincount(tab.gpu_type[gpu_in], minlength=tab.fits.shape[2])
     n_in = (tab.fits * per_type_in[None, None, :]).sum(axis=2)
     out = np.zeros_like(n_fit, dtype=object)
     for L in range(1, tab.num_layers + 1):
-        for k in range(1, tab.max_k + 1):
-            out[L, k] = comb(int(n_fit[L, k]), k) - comb(int(n_fit[L, k] - n_in[L, k]), k)
+        for s, k, _ in shapes_up_to(tab, tab.max_k):
+            out[L, s] = comb(int(n_fit[L, s]), k) - comb(int(n_fit[L, s] - n_in[L, s]), k)
     return out
 
 
@@ -169,9 +171,10 @@ def estimate(instance: Instance, formulation: str, stop: Stop | None = None) -> 
     M, N, K = tab.num_layers, tab.num_gpus, min(tab.max_k, tab.num_gpus)
     n_fit = fitting_gpu_counts(tab)
     A = sum_L = sum_k = first = last = 0
+    shapes = shapes_up_to(tab, K)
     for L in range(1, M + 1):
-        for k in range(1, K + 1):
-            sets = comb(int(n_fit[L, k]), k)
+        for s, k, _ in shapes:
+            sets = comb(int(n_fit[L, s]), k)          # exact for t = 1, an upper bound for t > 1
             A += (M - L + 1) * sets
             sum_L += (M - L + 1) * sets * L
             sum_k += (M - L + 1) * sets * k
@@ -189,8 +192,8 @@ def estimate(instance: Instance, formulation: str, stop: Stop | None = None) -> 
             one[c] = True
             tc, td = _touching(tab, cls, one), _touching(tab, cls, D)
             rows_net += M - 1
-            nnz_net += M - 1 + sum((M - L) * (tc[L, k] + td[L, k])
-                                   for L in range(1, M) for k in range(1, K + 1))
+            nnz_net += M - 1 + sum((M - L) * (tc[L, s] + td[L, s])
+                                   for L in range(1, M) for s, _, _ in shapes)
         return SizeEstimate(formulation, A, 0, A + 1, 2 * M + N + rows_net,
                             2 * sum_L + sum_k + M + nnz_net)
     P = count_pairs(tab, stop)

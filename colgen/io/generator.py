@@ -25,13 +25,17 @@ def document_bytes(num_gpus: int, network: str, gpus_per_node: int) -> int:
 def random_instance(seed: int, *, num_layers: int = 4, num_gpus: int = 4, num_types: int = 2,
                     max_k: int = 2, network: str = "nodes", gpus_per_node: int = 2,
                     memory_pressure: float = 0.5, dp_efficiency: float | None = None,
-                    name: str | None = None) -> dict[str, Any]:
+                    name: str | None = None, tp_degrees: tuple[int, ...] = (1,),
+                    max_stages: int | None = None, min_layers_per_stage: int | None = None,
+                    max_layers_per_stage: int | None = None) -> dict[str, Any]:
     """A random instance document.
 
     ``memory_pressure`` in [0, 1]: 0 lets any GPU hold the whole model, 1 makes the smallest
     GPU type hold about one layer. ``network``: ``uniform`` (links never bind), ``nodes`` (fast
     inside a node, node pairs at random speeds, some slower than the stages) or ``distinct``
     (every directed GPU pair its own random bandwidth: nothing is interchangeable).
+    ``tp_degrees`` and the stage limits go into the parallelism section as given (tensor
+    parallelism needs a topology: not with ``distinct``).
     """
     if network not in NETWORKS:
         raise ValueError(f"network must be one of {NETWORKS}")
@@ -93,5 +97,9 @@ def random_instance(seed: int, *, num_layers: int = 4, num_gpus: int = 4, num_ty
                   "kv_gb_per_sample_layer": kv},
         "gpu_types": types,
         "cluster": cluster,
-        "parallelism": {"max_gpus_per_segment": max_k, "dp_efficiency": eff},
+        "parallelism": {"max_gpus_per_segment": max_k, "dp_efficiency": eff,
+                        **({"tensor_parallel_degrees": list(tp_degrees)} if tuple(tp_degrees) != (1,) else {}),
+                        **({"max_stages": max_stages} if max_stages is not None else {}),
+                        **({"min_layers_per_stage": min_layers_per_stage} if min_layers_per_stage else {}),
+                        **({"max_layers_per_stage": max_layers_per_stage} if max_layers_per_stage else {})},
     }

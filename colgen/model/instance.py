@@ -89,7 +89,7 @@ class Instance:
         """The performance model as arrays (computed once per instance)."""
         return build_tables(self.model, self.gpu_types, self.gpus, self.network,
                             max_k=self.max_gpus_per_segment, dp_efficiency=self.dp_efficiency,
-                            reserved_gb=self.reserved_memory_gb)
+                            reserved_gb=self.reserved_memory_gb, tp_degrees=self.tp_degrees)
 
     def to_json(self) -> str:
         return json.dumps(self.spec, indent=1)

@@ -1,8 +1,10 @@
-"""The allocation space: (segment, GPU set) pairs that fit in memory.
+"""The allocation space: (segment, GPU set, shape) triples that fit in memory.
 
 A segment is a run of consecutive layers ``s..e``; an allocation gives it a specific set of at most
-K GPUs, each of which must hold the segment's layers at per-GPU batch B/k. This module counts the
-space without enumerating it (for ``colgen show`` and size estimates) and enumerates it for the
+K GPUs and a shape (replicas x tensor-parallel degree t, colgen/model/tables.py), each GPU holding
+its share of the segment's layers. With t > 1 the set must split into t-way groups of one type in
+one node. This module counts the space without enumerating it (for ``colgen show`` and size
+estimates; exact without tensor parallelism, an upper bound with it) and enumerates it for the
 full ILP.
 """
 
@@ -18,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from colgen.limits import CHUNK_BYTES, Budget
+from colgen.model.spec import StageLimits
 from colgen.model.tables import Tables
 from colgen.result import Stage
 from colgen.space.classes import GpuClasses, singleton_classes
@@ -33,9 +36,20 @@ class SpaceSize:
 
 
 def fitting_gpu_counts(tab: Tables) -> np.ndarray:
-    """``n[L, k]``: how many GPUs can hold ``L`` layers of a stage of ``k`` GPUs."""
+    """``n[L, s]``: how many GPUs can hold ``L`` layers of a stage of shape ``s``."""
     type_counts = np.bincount(tab.gpu_type, minlength=len(tab.type_names))
     return (tab.fits * type_counts[None, None, :]).sum(axis=2)
+
+
+def shapes_up_to(tab: Tables, max_k: int | None = None) -> list[tuple[int, int, int]]:
+    """The shapes (index s, GPUs k, degree t) with k <= ``max_k`` (default: K, at most N)."""
+    top = min(tab.max_k, tab.num_gpus) if max_k is None else max_k
+    sh = tab.shapes
+    return [(s, int(sh.k[s]), int(sh.t[s])) for s in range(1, sh.count + 1) if sh.k[s] <= top]
+
+
+def length_allowed(limits: StageLimits | None, L: int) -> bool:
+    return limits is None or limits.allows_length(L)
 
 
 def space_sizes(tab: Tables) -> list[SpaceSize]:
@@ -47,19 +61,16 @@ def space_sizes(tab: Tables) -> list[SpaceSize]:
     n = fitting_gpu_counts(tab)
     binomial = cache(comb)
     allocations = [0] * (K + 1)        # per k, over all segments (then summed over k <= K')
-    for k in range(1, K + 1):
-        total = 0
-        for L in range(1, M + 1):
-            c = binomial(int(n[L, k]), k)
-            if c:
-                total += (M - L + 1) * c
-        allocations[k] = total
-    # A segment length L counts for K' when some k <= K' has a fitting set; fits shrink with L,
-    # so per k the lengths with sets are 1..Lmax(k).
     lmax = [0] * (K + 1)
-    for k in range(1, K + 1):
-        lengths = np.nonzero(n[1:, k] >= k)[0]
-        lmax[k] = int(lengths[-1]) + 1 if len(lengths) else 0
+    for s, k, _t in shapes_up_to(tab, K):
+        for L in range(1, M + 1):
+            c = binomial(int(n[L, s]), k)          # exact for t = 1, an upper bound for t > 1
+            if c:
+                allocations[k] += (M - L + 1) * c
+        # A segment length L counts for K' when some shape with k <= K' has a fitting set; fits
+        # shrink with L, so per shape the lengths with sets are 1..Lmax.
+        lengths = np.nonzero(n[1:, s] >= k)[0]
+        lmax[k] = max(lmax[k], int(lengths[-1]) + 1 if len(lengths) else 0)
     out, running, longest = [], 0, 0
     for kmax in range(1, K + 1):
         running += allocations[kmax]
@@ -80,6 +91,14 @@ class Allocations:
     members: sp.csr_matrix
     tau: np.ndarray
     units: GpuClasses
+    tp: np.ndarray | None = None          #: tensor-parallel degree of each allocation (None: all 1)
+
+    def degrees(self) -> np.ndarray:
+        return np.ones(len(self), dtype=np.int64) if self.tp is None else self.tp
+
+    def select(self, keep: np.ndarray) -> Allocations:
+        return Allocations(self.start[keep], self.end[keep], self.members[keep], self.tau[keep], self.units,
+                           None if self.tp is None else self.tp[keep])
 
     def __len__(self) -> int:
         return int(self.start.shape[0])
@@ -94,21 +113,31 @@ class Allocations:
         return self.end - self.start + 1
 
     def placement(self, chosen: np.ndarray) -> tuple[Stage, ...]:
-        """The stages of the chosen allocations, with specific GPUs taken from their units."""
+        """The stages of the chosen allocations, with specific GPUs taken from their units (single
+        GPUs: the GPU sets themselves)."""
         chosen = chosen[np.argsort(self.start[chosen])]
         counts = self.members[chosen].toarray().astype(np.int64)
-        return self.units.assign(list(zip(self.start[chosen], self.end[chosen], counts, strict=True)))
+        tp = self.degrees()[chosen]
+        if (self.units.sizes == 1).all():
+            ids = [np.concatenate([self.units.members[u] for u in np.nonzero(row)[0]]) for row in counts]
+            return tuple(Stage(int(a), int(b), tuple(sorted(int(g) for g in gs)), int(t))
+                         for a, b, gs, t in zip(self.start[chosen], self.end[chosen], ids, tp, strict=True))
+        return self.units.assign(list(zip(self.start[chosen], self.end[chosen], counts, tp, strict=True)))
 
 
-def enumerate_allocations(tab: Tables, budget: Budget | None = None) -> Allocations:
-    """Every memory-feasible (segment, GPU set) pair, built in bulk per (L, k). ``budget``: the
-    run's deadline and memory (booked before each block is built)."""
-    M, K, N = tab.num_layers, tab.max_k, tab.num_gpus
+def enumerate_allocations(tab: Tables, budget: Budget | None = None, limits: StageLimits | None = None
+                          ) -> Allocations:
+    """Every memory-feasible (segment, GPU set, shape) triple, built in bulk per (L, shape); with
+    t > 1 only sets that split into t-way groups of one type in one node. ``budget``: the run's
+    deadline and memory (booked before each block is built); ``limits``: layers per stage."""
+    M, N = tab.num_layers, tab.num_gpus
     budget = budget or Budget(what="the allocations")
-    starts, ends, sets, taus = [], [], [], []
+    starts, ends, sets, taus, degrees = [], [], [], [], []
     for L in range(1, M + 1):
-        for k in range(1, min(K, N) + 1):
-            fitting = np.nonzero(tab.fits[L, k, tab.gpu_type])[0]
+        if not length_allowed(limits, L):
+            continue
+        for s, k, t in shapes_up_to(tab):
+            fitting = np.nonzero(tab.fits[L, s, tab.gpu_type])[0]
             if len(fitting) < k:
                 continue
             sets_here = comb(len(fitting), k)
@@ -116,13 +145,18 @@ def enumerate_allocations(tab: Tables, budget: Budget | None = None) -> Allocati
             budget.peak(sets_here * (8 * k + 64), what)                     # the tuples, briefly
             budget.take(sets_here * (M - L + 1) * (k + 3) * 8, what)
             combos = np.array(list(combinations(fitting, k)), dtype=np.int64).reshape(-1, k)
-            tau = tab.tau[L, k, tab.gpu_type[combos]].min(axis=1)
+            if t == 1:
+                tau = tab.tau[L, s, tab.gpu_type[combos]].min(axis=1)
+            else:
+                tau = np.array([tab.stage_throughput(L, tuple(c), t) for c in combos])
+                combos, tau = combos[tau > 0], tau[tau > 0]
             n_seg = M - L + 1
-            s = np.repeat(np.arange(1, n_seg + 1), len(combos))
-            starts.append(s)
-            ends.append(s + L - 1)
+            first = np.repeat(np.arange(1, n_seg + 1), len(combos))
+            starts.append(first)
+            ends.append(first + L - 1)
             sets.append(np.tile(combos, (n_seg, 1)))
             taus.append(np.tile(tau, n_seg))
+            degrees.append(np.full(n_seg * len(combos), t, dtype=np.int64))
     units = singleton_classes(tab)
     if not starts:
         return Allocations(np.zeros(0, np.int64), np.zeros(0, np.int64), sp.csr_matrix((0, N)), np.zeros(0),
@@ -132,7 +166,9 @@ def enumerate_allocations(tab: Tables, budget: Budget | None = None) -> Allocati
     indptr = np.concatenate([[0], np.cumsum(sizes)])
     indices = np.concatenate([c.ravel() for c in sets])
     members = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(start), N))
-    return Allocations(start=start, end=end, members=members, tau=tau, units=units)
+    tp = np.concatenate(degrees)
+    return Allocations(start=start, end=end, members=members, tau=tau, units=units,
+                       tp=None if (tp == 1).all() else tp)
 
 
 def fitting_pairs(alloc: Allocations, M: int, chunk: int | None = None,

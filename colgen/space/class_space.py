@@ -7,25 +7,38 @@ the optimum can take, and the connected components of the link graph at a target
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from colgen.model.tables import Tables
+from colgen.model.spec import StageLimits
+from colgen.model.tables import Shapes, Tables
 from colgen.space.bounds import fluid_upper_bound
-from colgen.space.classes import GpuClasses, gpu_classes, singleton_classes
+from colgen.space.classes import GpuClasses, for_tensor_parallel, gpu_classes, singleton_classes
 
 
 @dataclass(frozen=True)
 class ClassSpace:
-    """The allocation space with GPUs grouped into interchangeable classes."""
+    """The allocation space with GPUs grouped into interchangeable classes. Stage shapes (replicas
+    x tensor-parallel degree) are ``tab.shapes``; stage limits (layers per stage, number of stages)
+    come from the instance."""
 
     tab: Tables
     classes: GpuClasses
     upper: float
     single_type: bool = False    # the heuristic "same-type" rule: stages of one GPU type only
+    limits: StageLimits = field(default_factory=StageLimits)
+
+    @property
+    def shapes(self) -> Shapes:
+        return self.tab.shapes
+
+    @property
+    def num_shapes(self) -> int:
+        return self.tab.shapes.count
 
     def type_groups(self) -> list[np.ndarray]:
         """Class masks within which a stage must stay: one per type under ``single_type``."""
@@ -45,13 +58,32 @@ class ClassSpace:
     def num_classes(self) -> int:
         return self.classes.count
 
+    @cached_property
+    def _class_tau(self) -> np.ndarray:
+        tab, cls = self.tab, self.classes
+        t = cls.type
+        out = np.where(tab.fits[:, :, t], tab.tau[:, :, t], 0.0)
+        sh = tab.shapes
+        for s in np.nonzero(sh.t > 1)[0]:
+            for c in range(cls.count):
+                ok = cls.per_node is not None and sh.t[s] <= cls.per_node[c] and bool(tab.fits[1, s, t[c]])
+                out[1:, s, c] = (np.where(tab.fits[1:, s, t[c]], tab.tau_with(np.arange(1, tab.num_layers + 1),
+                                                                          int(s), int(t[c]), cls.tp_gbps[c]), 0.0)
+                                 if ok else 0.0)
+        lengths = np.arange(tab.num_layers + 1)
+        allowed = (lengths >= self.limits.min_layers) & (
+            lengths <= (self.limits.max_layers if self.limits.max_layers is not None else tab.num_layers))
+        out[~allowed] = 0.0
+        out.setflags(write=False)
+        return out
+
     def class_tau(self) -> np.ndarray:
-        """``[L, k, c]`` throughput of a stage whose slowest class is c (0 where c lacks memory)."""
-        t = self.classes.type
-        return np.where(self.tab.fits[:, :, t], self.tab.tau[:, :, t], 0.0)
+        """``[L, s, c]`` throughput of a stage of shape s whose slowest class is c (0 where c lacks
+        memory, cannot form the shape's groups, or L is outside the stage limits)."""
+        return self._class_tau
 
     def eligible(self, T: float) -> np.ndarray:
-        """``[L, k, c]``: may class c serve a stage of L layers and k GPUs at throughput >= T?
+        """``[L, s, c]``: may class c serve a stage of L layers and shape s at throughput >= T?
 
         Besides throughput and memory: in a pipeline of two or more stages, every class used is
         joined to the others through links of throughput >= T (consecutive stages link every pair),
@@ -59,7 +91,7 @@ class ClassSpace:
         cannot reach T even in the fluid relaxation serves no stage shorter than the whole model.
         """
         el = self.class_tau() >= T
-        el[:, self.max_k + 1:, :] = False
+        el[:, self.shapes.k > self.max_k, :] = False
         el[0] = False
         el[:, 0] = False
         for comp in self.components(T):
@@ -75,20 +107,28 @@ class ClassSpace:
         n_comp, label = connected_components(sp.csr_matrix(adj), directed=False)
         return [np.nonzero(label == i)[0] for i in range(n_comp)]
 
-    def column_tau(self, length: np.ndarray, k: np.ndarray, counts: np.ndarray) -> np.ndarray:
-        ct = self.class_tau()[length, k]                       # [columns, C]
+    def column_tau(self, length: np.ndarray, shape: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        ct = self.class_tau()[length, shape]                   # [columns, C]
         return np.where(counts > 0, ct, np.inf).min(axis=1)
 
     def candidates(self) -> np.ndarray:
         """Every value the optimum can take (a stage or a link throughput), ascending, <= upper."""
-        ct = self.class_tau()[1:, 1:self.max_k + 1]
+        ct = self.class_tau()[1:, 1:][:, self.shapes.k[1:] <= self.max_k]
         values = [ct[ct > 0].ravel(), self.classes.rho[np.isfinite(self.classes.rho)].ravel()]
         v = np.unique(np.concatenate(values))
         return v[(v > 0) & (v <= self.upper)]
 
 
-def class_space(tab: Tables, symmetry: bool = True, single_type: bool = False) -> ClassSpace:
+def class_space(tab: Tables, symmetry: bool = True, single_type: bool = False,
+                limits: StageLimits | None = None) -> ClassSpace:
     """The class space of an instance; ``symmetry=False`` keeps every GPU a class of its own."""
     U = fluid_upper_bound(tab)
-    classes = gpu_classes(tab, U) if symmetry else singleton_classes(tab)
-    return ClassSpace(tab=tab, classes=classes, upper=U, single_type=single_type)
+    if symmetry:
+        classes = gpu_classes(tab, U)
+    elif tab.shapes.tensor_parallel:   # the finest classes that keep a node's GPUs of one type together
+        classes = gpu_classes(tab, np.inf)
+    else:
+        classes = singleton_classes(tab)
+    if tab.shapes.tensor_parallel:
+        classes = for_tensor_parallel(classes, tab, tuple(int(t) for t in np.unique(tab.shapes.t[1:])))
+    return ClassSpace(tab=tab, classes=classes, upper=U, single_type=single_type, limits=limits or StageLimits())

@@ -56,6 +56,7 @@ exactly instead (``tests/test_classes.py`` forces this with a constant hash).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -63,6 +64,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from colgen.errors import InputError
 from colgen.model.network import Network
 from colgen.model.tables import Tables
 from colgen.result import Stage
@@ -74,13 +76,20 @@ Mixer = Callable[[np.ndarray, int], np.ndarray]
 class GpuClasses:
     """``of[g]`` is the class of GPU g; ``rho[c, d]`` the link throughput from any GPU of c to any
     GPU of d (clipped at ``cap``); ``rho[c, c]`` is between two members of c (``inf`` for a
-    class of one GPU)."""
+    class of one GPU).
+
+    For tensor parallelism (:func:`for_tensor_parallel`): ``per_node[c]``, how many GPUs of class c
+    each of its nodes holds (all the same; 1 without nodes), ``tp_gbps[c]``, the slowest link between
+    two of them in a node (what a t-way group of c all-reduces over), and ``node[g]``, GPU g's node."""
 
     of: np.ndarray
     members: tuple[np.ndarray, ...]
     type: np.ndarray
     rho: np.ndarray
     cap: float
+    per_node: np.ndarray | None = None
+    tp_gbps: np.ndarray | None = None
+    node: tuple[str | None, ...] | None = None
 
     @property
     def count(self) -> int:
@@ -90,18 +99,81 @@ class GpuClasses:
     def sizes(self) -> np.ndarray:
         return np.array([len(m) for m in self.members], dtype=np.int64)
 
-    def assign(self, stages: list[tuple[int, int, np.ndarray]]) -> tuple[Stage, ...]:
-        """Stages given as (first layer, last layer, GPU count per class) -> stages with specific
-        GPU ids, taking each class's members in order (any members of a class are equivalent)."""
-        free = [list(m) for m in self.members]
-        out = []
-        for first, last, counts in stages:
-            gpus: list[int] = []
-            for c in np.nonzero(counts)[0]:
-                gpus += free[c][: int(counts[c])]
-                del free[c][: int(counts[c])]
-            out.append(Stage(int(first), int(last), tuple(sorted(int(g) for g in gpus))))
-        return tuple(out)
+    def assign(self, stages: list[tuple[int, ...]]) -> tuple[Stage, ...]:
+        """Stages given as (first layer, last layer, GPU count per class[, tensor-parallel degree])
+        -> stages with specific GPU ids. Any members of a class are equivalent; a t-way group takes
+        t GPUs of one node: groups are placed largest first, each in the first node with room, which
+        always succeeds when the counts fit (see :func:`for_tensor_parallel`)."""
+        free: list[dict[str | None, list[int]]] = []
+        for m in self.members:
+            by_node: dict[str | None, list[int]] = {}
+            for g in m:
+                by_node.setdefault(None if self.node is None else self.node[int(g)], []).append(int(g))
+            free.append(by_node)
+        picked: list[list[int]] = [[] for _ in stages]
+        groups = [(int(st[3]) if len(st) > 3 else 1, i, int(c), int(st[2][c]))
+                  for i, st in enumerate(stages) for c in np.nonzero(st[2])[0]]
+        for t, i, c, n in sorted(groups, key=lambda x: (-x[0], x[1], x[2])):
+            for _ in range(n // t):
+                room = [ids for ids in free[c].values() if len(ids) >= t]
+                if not room:
+                    raise AssertionError("class counts do not pack into nodes (internal error)")
+                picked[i] += room[0][:t]
+                del room[0][:t]
+        return tuple(Stage(int(st[0]), int(st[1]), tuple(sorted(ids)), int(st[3]) if len(st) > 3 else 1)
+                     for st, ids in zip(stages, picked, strict=True))
+
+
+def for_tensor_parallel(cls: GpuClasses, tab: Tables, degrees: tuple[int, ...]) -> GpuClasses:
+    """Classes refined so that counting GPUs per class stays exact with t-way groups (t GPUs of one
+    type in one node).
+
+    GPUs of one type in one node are always in one class (they have the same links to everyone).
+    A class is split by how many of its GPUs each node holds (m) and by the slowest link between
+    them in a node (what its groups all-reduce over); both are then the same for all its nodes.
+    Packing: let the degrees a class can use (those <= m) form a chain t1 | t2 | ... and let the
+    largest divide m (powers of two up to the node size always do). Then any groups with at most as
+    many GPUs as the class has fit into its nodes: place them largest first, each in any node with
+    room; every node's room stays a multiple of the current group size, so a node with room has
+    enough. A class breaking the condition is split into one class per node (one node is one bin:
+    any groups fit while their total does).
+    """
+    node = tab.gpu_node
+    per_node_type: dict[tuple[str, int], list[int]] = {}
+    for g, nd in enumerate(node):
+        if nd is not None:
+            per_node_type.setdefault((nd, int(tab.gpu_type[g])), []).append(g)
+    for (nd, t), ids in per_node_type.items():
+        if len(set(cls.of[ids].tolist())) > 1:
+            raise InputError("parallelism.tensor_parallel_degrees",
+                             f"the {tab.type_names[t]} GPUs of node '{nd}' do not all have the same links, so "
+                             "tensor-parallel groups among them would not be interchangeable",
+                             "give the network as a topology, or equal bandwidths for a node's GPUs of one type")
+    m = np.ones(tab.num_gpus, dtype=np.int64)
+    gbps = np.full(tab.num_gpus, np.inf)
+    for (nd, t), ids in per_node_type.items():
+        m[ids] = len(ids)
+        gbps[ids] = tab.tp_gbps(nd, t)
+    chain = sorted(degrees)
+    key = [(int(cls.of[g]), int(m[g]), float(gbps[g])) for g in range(tab.num_gpus)]
+    for g in range(tab.num_gpus):
+        usable = [t for t in chain if t <= m[g]]
+        ok = not usable or (all(b % a == 0 for a, b in itertools.pairwise(usable))
+                            and m[g] % usable[-1] == 0)
+        if not ok:                                   # one class per node: any groups fit while they add up
+            key[g] = (*key[g], node[g])
+    order: dict[tuple, int] = {}
+    of = np.array([order.setdefault(k, len(order)) for k in key], dtype=np.int64)
+    C = len(order)
+    members = tuple(np.nonzero(of == c)[0].astype(np.int64) for c in range(C))
+    parent = np.array([cls.of[mm[0]] for mm in members])
+    rho = cls.rho[np.ix_(parent, parent)].copy()
+    for c in range(C):
+        if len(members[c]) < 2:
+            rho[c, c] = np.inf
+    return GpuClasses(of=of, members=members, type=cls.type[parent].copy(), rho=rho, cap=cls.cap,
+                      per_node=np.array([m[mm[0]] for mm in members], dtype=np.int64),
+                      tp_gbps=np.array([gbps[mm[0]] for mm in members]), node=node)
 
 
 def mix64(x: np.ndarray, salt: int = 0) -> np.ndarray:

@@ -38,9 +38,9 @@ from colgen.limits import Budget
 from colgen.model.instance import Instance, instance_from_dict
 from colgen.model.tables import Tables
 from colgen.result import Placement, placement_throughput
-from colgen.space.allocations import Allocations, enumerate_allocations, fitting_pairs, space_sizes
-from colgen.space.class_space import class_space
-from colgen.space.classes import GpuClasses, gpu_classes
+from colgen.space.allocations import Allocations, enumerate_allocations, fitting_pairs, shapes_up_to, space_sizes
+from colgen.space.class_space import ClassSpace, class_space
+from colgen.space.classes import GpuClasses
 from colgen.space.greedy import greedy_placement
 from colgen.stop import Stop
 
@@ -116,52 +116,55 @@ def count_vectors(classes: GpuClasses, K: int) -> int:
     return int(sum(ways[1:]))
 
 
-def class_allocations(tab: Tables, classes: GpuClasses, stop: Stop | None = None) -> Allocations:
-    """Every memory-feasible (segment, count vector over classes) allocation. Refuses (before any
-    enumeration) when the count vectors times the segments exceed :data:`MAX_ENUMERATION`; checks
-    ``stop`` (deadline, interrupts) while it enumerates."""
-    M, K = tab.num_layers, min(tab.max_k, tab.num_gpus)
-    C, sizes, ctype = classes.count, classes.sizes, classes.type
-    vectors = count_vectors(classes, K)
+def class_allocations(space: ClassSpace, stop: Stop | None = None) -> Allocations:
+    """Every memory-feasible (segment, shape, count vector over classes) allocation: with t-way
+    groups, counts in multiples of t (a group is GPUs of one class, colgen/space/classes.py).
+    Refuses (before any enumeration) when the count vectors times the segments exceed
+    :data:`MAX_ENUMERATION`; checks ``stop`` (deadline, interrupts) while it enumerates."""
+    tab, classes = space.tab, space.classes
+    M, K = tab.num_layers, space.max_k
+    C, sizes = classes.count, classes.sizes
+    vectors = count_vectors(classes, K) * max(1, len(set(int(t) for t in tab.shapes.t[1:])))
     if vectors * M * (M + 1) // 2 > MAX_ENUMERATION:
         raise ModelTooLargeError(
             f"the symmetry rule leaves up to {vectors:,} GPU-count vectors over {C} classes for each of "
             f"{M * (M + 1) // 2:,} segments, more than {MAX_ENUMERATION:,} allocations to enumerate; "
             "use --method bnp (it prices allocations instead of enumerating them)")
-    starts, ends, taus, row_nnz, row_cols, row_vals = [], [], [], [], [], []
+    ct = space.class_tau()
+    starts, ends, taus, degrees, row_nnz, row_cols, row_vals = [], [], [], [], [], [], []
     seen = 0
-    for k in range(1, K + 1):
-        for combo in combinations_with_replacement(range(C), k):
+    for sh, k, t in shapes_up_to(tab, K):
+        for combo in combinations_with_replacement(range(C), k // t):
             seen += 1
             if stop is not None and seen % 1024 == 0:
                 stop.check()
-            n = np.bincount(combo, minlength=C)
+            n = np.bincount(combo, minlength=C) * t
             if (n > sizes).any():
                 continue
             used = np.nonzero(n)[0]
-            used_types = ctype[used]
             for L in range(1, M + 1):
-                if not tab.fits[L, k, used_types].all():
-                    break
-                tau = float(tab.tau[L, k, used_types].min())
-                s = np.arange(1, M - L + 2)
-                starts.append(s)
-                ends.append(s + L - 1)
-                taus.append(np.full(len(s), tau))
-                row_nnz.append(np.full(len(s), len(used)))
-                row_cols.append(np.tile(used, len(s)))
-                row_vals.append(np.tile(n[used], len(s)))
+                tau = float(ct[L, sh, used].min())
+                if tau <= 0:
+                    if space.limits.min_layers <= L:
+                        break          # memory only shrinks with L (and so does the stage limit)
+                    continue
+                first = np.arange(1, M - L + 2)
+                starts.append(first)
+                ends.append(first + L - 1)
+                taus.append(np.full(len(first), tau))
+                degrees.append(np.full(len(first), t, dtype=np.int64))
+                row_nnz.append(np.full(len(first), len(used)))
+                row_cols.append(np.tile(used, len(first)))
+                row_vals.append(np.tile(n[used], len(first)))
     if not starts:
         return Allocations(np.zeros(0, np.int64), np.zeros(0, np.int64), sp.csr_matrix((0, C)), np.zeros(0),
                            classes)
     indptr = np.concatenate([[0], np.cumsum(np.concatenate(row_nnz))])
     members = sp.csr_matrix((np.concatenate(row_vals).astype(np.int64), np.concatenate(row_cols), indptr),
                             shape=(len(indptr) - 1, C))
-    return Allocations(np.concatenate(starts), np.concatenate(ends), members, np.concatenate(taus), classes)
-
-
-def select(alloc: Allocations, keep: np.ndarray) -> Allocations:
-    return Allocations(alloc.start[keep], alloc.end[keep], alloc.members[keep], alloc.tau[keep], alloc.units)
+    tp = np.concatenate(degrees)
+    return Allocations(np.concatenate(starts), np.concatenate(ends), members, np.concatenate(taus), classes,
+                       None if (tp == 1).all() else tp)
 
 
 def dominated(tab: Tables, alloc: Allocations, stop: Stop | None = None) -> np.ndarray:
@@ -169,9 +172,11 @@ def dominated(tab: Tables, alloc: Allocations, stop: Stop | None = None) -> np.n
 
     The best subset of size k' keeps the k' members fastest at (L, k') among those that fit, so
     each allocation is checked against one subset per k' < k. The answer depends only on the
-    segment length and the GPU count per type, so each such key is decided once."""
-    if not len(alloc):
-        return np.zeros(0, dtype=bool)
+    segment length and the GPU count per type, so each such key is decided once. Subsets are
+    data-parallel (t = 1) stages, so the rule needs that shape, and tensor-parallel allocations are
+    never called dominated (a conservative choice)."""
+    if not len(alloc) or tab.shapes.index(1, 1) == 0:
+        return np.zeros(len(alloc), dtype=bool)
     units = alloc.units
     T = len(tab.type_names)
     to_type = sp.csr_matrix((np.ones(units.count), (np.arange(units.count), units.type)), shape=(units.count, T))
@@ -186,11 +191,12 @@ def dominated(tab: Tables, alloc: Allocations, stop: Stop | None = None) -> np.n
         k = int(counts.sum())
         types = np.repeat(np.arange(T), counts)                     # the member GPUs' types
         for kk in range(1, k):
-            fit = types[tab.fits[L, kk, types]]
-            if len(fit) >= kk and np.sort(tab.tau[L, kk, fit])[::-1][kk - 1] >= alloc.tau[rep]:
+            s = tab.shapes.index(kk, 1)
+            fit = types[tab.fits[L, s, types]] if s else types[:0]
+            if len(fit) >= kk and np.sort(tab.tau[L, s, fit])[::-1][kk - 1] >= alloc.tau[rep]:
                 out[u] = True
                 break
-    return out[inverse.ravel()]
+    return out[inverse.ravel()] & (alloc.degrees() == 1)
 
 
 def prune(instance: Instance, rules: list[str], log: Callable[[str], None] | None = None,
@@ -209,37 +215,38 @@ def prune(instance: Instance, rules: list[str], log: Callable[[str], None] | Non
                   * inst.num_layers * (inst.num_layers + 1) // 2, base)]
     if "smaller-k" in rules:
         steps.append(Step("smaller-k", False, space_sizes(instance.tables)[-1].allocations, base))
+    limits = inst.stage_limits
     if "symmetry" in rules:
-        alloc = class_allocations(tab, gpu_classes(tab, class_space(tab).upper), stop)
+        alloc = class_allocations(class_space(tab, limits=limits), stop)
         steps.append(Step("symmetry", True, base, len(alloc)))
     else:
         if base > MAX_ENUMERATION:
             raise ModelTooLargeError(f"{base:,} GPU-level allocations are too many to enumerate; "
                                      "add the symmetry rule")
-        alloc = enumerate_allocations(tab, budget)
+        alloc = enumerate_allocations(tab, budget, limits)
     space = PrunedSpace(inst, alloc, steps)
     for rule in rules:
         before = len(space.alloc)
         if rule == "dominance":
-            space.alloc = select(space.alloc, ~dominated(tab, space.alloc, stop))
+            space.alloc = space.alloc.select(~dominated(tab, space.alloc, stop))
         elif rule == "bound":
-            placement = greedy_placement(class_space(tab))
+            placement = greedy_placement(class_space(tab, limits=limits))
             if placement:
                 space.incumbent = placement
                 space.incumbent_value = placement_throughput(inst, placement)
-                space.alloc = select(space.alloc, space.alloc.tau > space.incumbent_value)
+                space.alloc = space.alloc.select(space.alloc.tau > space.incumbent_value)
         elif rule == "same-type":
             units = space.alloc.units
             to_type = sp.csr_matrix((np.ones(units.count), (np.arange(units.count), units.type)),
                                     shape=(units.count, len(tab.type_names)))
             kinds = ((space.alloc.members @ to_type) > 0).sum(axis=1)
-            space.alloc = select(space.alloc, np.asarray(kinds).ravel() == 1)
+            space.alloc = space.alloc.select(np.asarray(kinds).ravel() == 1)
         elif rule == "hierarchical":
             if segments is None:
                 raise InputError("--prune", "the hierarchical rule needs the segments to keep",
                                  "run it through colgen.solve, which finds the same-type optimum first")
             keep = [(int(a), int(b)) in segments for a, b in zip(space.alloc.start, space.alloc.end, strict=True)]
-            space.alloc = select(space.alloc, np.array(keep, dtype=bool))
+            space.alloc = space.alloc.select(np.array(keep, dtype=bool))
         else:
             continue
         space.steps.append(Step(rule, RULES[rule].safe, before, len(space.alloc)))
@@ -253,6 +260,8 @@ def smaller_k(instance: Instance) -> Instance:
     par = dict(doc["parallelism"])
     K = max(1, instance.max_gpus_per_segment - 1)
     par["max_gpus_per_segment"] = K
+    if "tensor_parallel_degrees" in par:
+        par["tensor_parallel_degrees"] = [t for t in par["tensor_parallel_degrees"] if t <= K] or [1]
     if isinstance(par.get("dp_efficiency"), list):
         par["dp_efficiency"] = par["dp_efficiency"][:K]
     doc["parallelism"] = par
