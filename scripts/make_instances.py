@@ -34,10 +34,11 @@ def affine_type(catalogue_name: str, model: dict[str, Any]) -> dict[str, Any]:
     r = roofline_for(e.tflops, e.hbm_gbps, EFFICIENCY, params_per_layer=m.params_per_layer,
                      d_model=m.d_model, seq_len=m.seq_len, bytes_per_element=m.bytes_per_element,
                      kv_gb_per_sample_layer=m.kv_gb_per_sample_layer)
+    flops = r.flops_matmul_per_sample + r.flops_attention_per_sample
     return {"catalogue": catalogue_name, "memory_gb": e.memory_gb,
             "performance": {"kind": "affine",
                             "alpha_s": float(f"{r.weight_bytes / (e.hbm_gbps * 1e9 * EFFICIENCY):.4g}"),
-                            "beta_s": float(f"{(r.flops_matmul_per_sample + r.flops_attention_per_sample) / (e.tflops * 1e12 * EFFICIENCY):.4g}")}}
+                            "beta_s": float(f"{flops / (e.tflops * 1e12 * EFFICIENCY):.4g}")}}
 
 
 def nodes(prefix: str, gpu_type: str, count: int, per_node: int) -> list[dict[str, Any]]:
