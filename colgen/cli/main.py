@@ -215,9 +215,9 @@ def parser() -> argparse.ArgumentParser:
     network.add_argument("--bandwidth", metavar="FILE", help="read this GPU-by-GPU matrix instead of "
                          "network_bandwidth.csv")
     s.add_argument("--max-gpus-per-segment", type=_whole(1, MAX_K, "GPUs per stage"), metavar="K",
-                   help="GPUs per stage at most (default: 4, or the largest tensor-parallel degree if larger)")
+                   help="GPUs per stage at most; None: 4, or the largest tensor-parallel degree if larger")
     s.add_argument("--tp-degrees", type=_degrees, metavar="D1,D2,...",
-                   help="tensor-parallel degrees (default: 1,2,4,8 within the largest node, K and the heads)")
+                   help="tensor-parallel degrees; None: 1,2,4,8 within the largest node, K and the heads")
     s.add_argument("--dp-efficiency", type=_efficiency, default=0.95, help="data-parallel efficiency eff(k), k >= 2")
     s.add_argument("--roofline-efficiency", type=_roofline_efficiency, default=0.5, metavar="E|original",
                    help="fraction of peak reached by every GPU type, or 'original' for the original's per-type values")
@@ -227,7 +227,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--cloud-specs", metavar="FILE", help="the original's cloud_instances_specs.csv (default: the one "
                    "in the folder): instances of a cloud pool, prices of GPU types without dollar_per_hour")
     s.add_argument("--cloud-provider", metavar="NAME", help="take instances and prices from this provider's rows "
-                   "(e.g. AWS; default: the cheapest, as the original)")
+                   "(e.g. AWS; None: the cheapest, as the original)")
 
     s = _command(sub, "export", "write the full ILP as MPS or LP for any solver",
                  "colgen export instances/seed-tiny.json --formulation seed -o model.mps")
