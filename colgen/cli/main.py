@@ -224,7 +224,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--batch-size", type=_positive, metavar="B", help="the batch (overrides config.csv)")
     s.add_argument("--seq-len", type=_whole(1, 100_000_000, "tokens per sample"), metavar="N",
                    help="tokens per sample (overrides config.csv's sequence_length)")
-    s.add_argument("--cloud-specs", metavar="FILE", help="the original's cloud_instances_specs.csv (default: the one "
+    s.add_argument("--cloud-specs", metavar="FILE", help="the original's cloud_instances_specs.csv (None: the one "
                    "in the folder): instances of a cloud pool, prices of GPU types without dollar_per_hour")
     s.add_argument("--cloud-provider", metavar="NAME", help="take instances and prices from this provider's rows "
                    "(e.g. AWS; None: the cheapest, as the original)")
