@@ -306,8 +306,36 @@ def legacy_cases() -> dict[str, tuple[dict[str, str | bytes | None], int, str]]:
     add("type-unknown", "gpu_pool.csv line 2: gpu_type: 'B200X' is not in the GPU catalogue",
         gpu_pool_csv=pool.replace("A100,2,80", "B200X,2,80"))
     add("type-empty", "gpu_pool.csv line 2: gpu_type: is empty", gpu_pool_csv=pool.replace("A100,2,80", ",2,80"))
-    add("type-twice-other-memory", "gpu_pool.csv line 3: gpu_type: 'A100' appears again with other specs",
+    add("type-twice-other-memory", "gpu_pool.csv line 3: gpu_type: 'A100' appears again (first on line 2",
         gpu_pool_csv=pool.replace("V100,2,32", "A100,2,40"))
+    add("type-twice-same", "gpu_pool.csv line 3: gpu_type: 'A100' appears again (first on line 2",
+        gpu_pool_csv=pool.replace("V100,2,32", "A100,2,80"))
+    add("pool-no-header", "gpu_pool.csv line 1: has no header line",
+        gpu_pool_csv="\n".join(pool.splitlines()[1:]) + "\n")
+    add("pool-column-missing", "gpu_pool.csv line 1: the header has no column 'memory_gb'",
+        gpu_pool_csv=pool.replace("memory_gb", "memory"))
+    add("pool-columns-reordered", "", code=0,
+        gpu_pool_csv="memory_gb,gpu_type,count\n80,A100,2\n32,V100,2\n")
+    add("pool-not-utf8", "gpu_pool.csv line 3: is not UTF-8 text (byte 0xe9",
+        gpu_pool_csv=pool.encode().replace(b"V100", b"V\xe9100"))
+    add("price-nan", "gpu_pool.csv line 2: dollar_per_hour: 'nan' is not a finite number",
+        gpu_pool_csv="gpu_type,count,memory_gb,dollar_per_hour\nA100,2,80,nan\nV100,2,32,1\n")
+    add("count-inf", "gpu_pool.csv line 2: count: 'inf' is not a finite number",
+        gpu_pool_csv=pool.replace("A100,2,80", "A100,inf,80"))
+    add("config-no-header", "config.csv line 1: has no header line",
+        config_csv="\n".join(cfg.splitlines()[1:]) + "\n")
+    add("bandwidth-no-header", "network_bandwidth.csv line 1: has no header line",
+        network_bandwidth_csv="\n".join(bw.splitlines()[1:]) + "\n")
+    add("layers-twice-same", "config.csv line 7: sets num_decoder_layers again (first on line 6",
+        config_csv=cfg.replace("num_decoder_layers,4", "num_decoder_layers,4\nnum_decoder_layers,4"))
+    add("batch-size-old-key", "", code=0,
+        config_csv="\n".join(r for r in cfg.splitlines() if "batch_size" not in r) + "\nbatch_size,16\n")
+    add("batch-size-disagrees", "config.csv line 28: batch_size: 32 disagrees with max_batch_size 16",
+        config_csv=cfg + "\nbatch_size,32\n")
+    add("cost-inf", "config.csv line 21: max_hourly_cost: 'inf' is not a finite number",
+        config_csv=cfg.replace("max_hourly_cost,999.0", "max_hourly_cost,inf"))
+    add("instance-pool-without-table", "cloud_instances_specs.csv: is missing",
+        gpu_pool_csv="instance_name,count\np4d.24xlarge,1\n")
     add("pool-empty", "gpu_pool.csv: lists no GPUs", gpu_pool_csv="gpu_type,count,memory_gb\n")
     add("bandwidth-word", "network_bandwidth.csv line 3 column 4: 'fast' is not a number",
         network_bandwidth_csv=bw.replace("gpu_1,400,400,200,200", "gpu_1,400,400,fast,200"))
@@ -320,8 +348,10 @@ def legacy_cases() -> dict[str, tuple[dict[str, str | bytes | None], int, str]]:
     add("bandwidth-rows-missing", "network_bandwidth.csv: has 3 rows for the 4 GPUs",
         network_bandwidth_csv="\n".join(bw.splitlines()[:-1]))
     add("bandwidth-file-missing", "network_bandwidth.csv: cannot read", network_bandwidth_csv=None)
-    add("config-not-utf8", "config.csv: is not a UTF-8 text file", config_csv=b"parameter,value\n\xff\xfe,1\n")
-    add("config-unclosed-quote", "", code=0, config_csv=cfg + '"unclosed,1\n')
+    add("config-not-utf8", "config.csv line 2: is not UTF-8 text (byte 0xff at character 1)",
+        config_csv=b"parameter,value\n\xff\xfe,1\n")
+    add("config-unclosed-quote", "config.csv line 27: total_tokens_to_process: '1000000\"unclosed' is not a number",
+        config_csv=cfg + '"unclosed,1\n')
     return cases
 
 

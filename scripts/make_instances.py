@@ -172,9 +172,7 @@ def main() -> None:
     legacy = Path(args.legacy_dir)
     if legacy.is_dir():
         for name in ("tiny", "small", "medium"):
-            doc, _ = import_legacy(legacy / name)
-            doc["source"] = (f"imported with 'colgen import-legacy' from the legacy configuration "
-                             f"'{name}' (roofline GPU models from the catalogue, K=4, eff 0.95)")
+            doc, _ = import_legacy(legacy / name)          # exactly what `colgen import-legacy` writes
             docs[f"legacy-{name}"] = doc
     for name, doc in docs.items():
         instance_from_dict(doc, base=OUT)

@@ -74,7 +74,7 @@ def test_import_legacy_and_generate(tmp_path, capsys):
     if legacy.is_dir():
         out = tmp_path / "t.json"
         assert main(["import-legacy", str(legacy), "-o", str(out)]) == 0
-        assert "ignored legacy parameters" in capsys.readouterr().err
+        assert "ignored optimization_priority" in capsys.readouterr().err
         assert main(["show", str(out)]) == 0
     gen = tmp_path / "g.json"
     assert main(["generate", "-o", str(gen), "--seed", "3", "--layers", "3", "--gpus", "3"]) == 0

@@ -26,7 +26,7 @@ def test_all_named_instances_are_shipped():
 
 @pytest.mark.parametrize("name,layers,gpus,k", [
     ("seed-tiny", 4, 4, 2), ("seed-demo", 14, 30, 3), ("mixed-80x65", 80, 65, 4),
-    ("large-126x256", 126, 256, 8), ("legacy-medium", 32, 44, 4)])
+    ("large-126x256", 126, 256, 8), ("legacy-medium", 32, 44, 8)])
 def test_shipped_sizes(shipped, name, layers, gpus, k):
     inst = shipped[name]
     assert (inst.num_layers, inst.num_gpus, inst.max_gpus_per_segment) == (layers, gpus, k)

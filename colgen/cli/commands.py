@@ -209,12 +209,18 @@ def import_legacy(args: argparse.Namespace) -> int:
 
     _writable(args.output)
     doc, notices = convert(args.folder, max_gpus_per_segment=args.max_gpus_per_segment,
-                           dp_efficiency=args.dp_efficiency)
+                           dp_efficiency=args.dp_efficiency, roofline_efficiency=args.roofline_efficiency,
+                           tp_degrees=args.tp_degrees, generate_network=args.generate_network,
+                           bandwidth=args.bandwidth, batch_size=args.batch_size, seq_len=args.seq_len,
+                           cloud_specs=args.cloud_specs, cloud_provider=args.cloud_provider)
     for n in notices:
         print(one_line(f"colgen: notice: {n}"), file=sys.stderr)
     inst = instance_from_dict(doc)
     _write(args.output, doc)
-    print(f"wrote {args.output}: {inst.num_layers} layers, {inst.num_gpus} GPUs", file=sys.stderr)
+    print(f"wrote {args.output}: {inst.num_layers} layers, {inst.num_gpus} GPUs in {len(inst.gpu_types)} "
+          f"type{'s' if len(inst.gpu_types) > 1 else ''}, "
+          f"K = {inst.max_gpus_per_segment}, tensor-parallel degrees {', '.join(map(str, inst.tp_degrees))}",
+          file=sys.stderr)
     return OK
 
 

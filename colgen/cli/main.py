@@ -70,6 +70,23 @@ def _whole(low: int, high: int | None = None, what: str = "") -> Callable[[str],
     return parse
 
 
+def _degrees(text: str) -> list[int]:
+    out = []
+    for part in text.split(","):
+        try:
+            value = int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{part[:40]}' is not a whole number (give e.g. 1,2,4)") from None
+        if not 1 <= value <= 64:
+            raise argparse.ArgumentTypeError(f"{value} is not a degree from 1 to 64")
+        out.append(value)
+    return out
+
+
+def _roofline_efficiency(text: str) -> float | str:
+    return "original" if text == "original" else _efficiency(text)
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors in one line (``colgen: error: ...``), exit code 2, like every other error."""
 
@@ -185,13 +202,32 @@ def parser() -> argparse.ArgumentParser:
                    help="uniform: links never bind; nodes: node pairs at random speeds; distinct: every pair its own")
     s.add_argument("--gpus-per-node", type=_whole(1, MAX_GPUS, "GPUs per node"), default=2)
 
-    s = _command(sub, "import-legacy", "convert a legacy CSV configuration folder into an instance",
-                 "colgen import-legacy instances/legacy/small -o small.json")
-    s.add_argument("folder", help="folder with config.csv, gpu_pool.csv, network_bandwidth.csv")
+    s = _command(sub, "import-legacy", "convert a configuration of the original solver (a folder of CSV files) into "
+                 "an instance; every value ignored, defaulted or changed is named in a notice (docs/legacy.md)",
+                 "colgen import-legacy tests/data/legacy/hal --generate-network 400 200 -o hal.json")
+    s.add_argument("folder", help="folder with config.csv and gpu_pool.csv (gpu_type,count,memory_gb[,dollar_per_hour] "
+                   "with network_bandwidth.csv, or instance_name,count with cloud_instances_specs.csv)")
     s.add_argument("-o", "--output", required=True, metavar="FILE")
-    s.add_argument("--max-gpus-per-segment", type=_whole(1, MAX_K, "GPUs per stage"), default=4, metavar="K",
-                   help="GPUs per stage at most")
+    network = s.add_mutually_exclusive_group()
+    network.add_argument("--generate-network", nargs=2, type=_positive, metavar=("INTRA", "INTER"),
+                         help="the original's rule: INTRA GB/s between GPUs of one type (of one instance for a cloud "
+                              "pool), INTER GB/s between others; replaces network_bandwidth.csv")
+    network.add_argument("--bandwidth", metavar="FILE", help="read this GPU-by-GPU matrix instead of "
+                         "network_bandwidth.csv")
+    s.add_argument("--max-gpus-per-segment", type=_whole(1, MAX_K, "GPUs per stage"), metavar="K",
+                   help="GPUs per stage at most; None: 4, or the largest tensor-parallel degree if larger")
+    s.add_argument("--tp-degrees", type=_degrees, metavar="D1,D2,...",
+                   help="tensor-parallel degrees; None: 1,2,4,8 within the largest node, K and the heads")
     s.add_argument("--dp-efficiency", type=_efficiency, default=0.95, help="data-parallel efficiency eff(k), k >= 2")
+    s.add_argument("--roofline-efficiency", type=_roofline_efficiency, default=0.5, metavar="E|original",
+                   help="fraction of peak reached by every GPU type, or 'original' for the original's per-type values")
+    s.add_argument("--batch-size", type=_positive, metavar="B", help="the batch (overrides config.csv)")
+    s.add_argument("--seq-len", type=_whole(1, 100_000_000, "tokens per sample"), metavar="N",
+                   help="tokens per sample (overrides config.csv's sequence_length)")
+    s.add_argument("--cloud-specs", metavar="FILE", help="the original's cloud_instances_specs.csv (None: the one "
+                   "in the folder): instances of a cloud pool, prices of GPU types without dollar_per_hour")
+    s.add_argument("--cloud-provider", metavar="NAME", help="take instances and prices from this provider's rows "
+                   "(e.g. AWS; None: the cheapest, as the original)")
 
     s = _command(sub, "export", "write the full ILP as MPS or LP for any solver",
                  "colgen export instances/seed-tiny.json --formulation seed -o model.mps")

@@ -62,6 +62,26 @@ _ENTRIES = (
     # NVIDIA Ada Lovelace architecture whitepaper, GeForce RTX 4090: FP16 tensor with FP32
     # accumulate 165.2 TFLOPS dense, 24 GB GDDR6X at 1,008 GB/s.
     CatalogueEntry("RTX-4090", 24, 165.2, 1008),
+    # NVIDIA A40: 48 GB GDDR6 with ECC at 696 GB/s from the NVIDIA A40 product brief PB-09976-001_v04 (read
+    # in a third-party copy, readkong.com, and a reseller's table reproducing NVIDIA's spec); BF16 149.7
+    # TFLOPS dense (299.3 with sparsity) from a third-party spec table (hmc-tech.com), consistent with the
+    # brief. The original solver's table: 150 TFLOPS, 696 GB/s.
+    CatalogueEntry("A40", 48, 149.7, 696),
+    # NVIDIA RTX A6000: 48 GB GDDR6 with ECC at 768 GB/s (NVIDIA's spec table as reproduced by
+    # servethehome.com); FP16/BF16 tensor 154.8 TFLOPS dense (309.7 sparse) from llmperf.net citing
+    # Microway (third-party). The vendor data sheet itself was not available.
+    CatalogueEntry("RTX-A6000", 48, 154.8, 768),
+    # NVIDIA B200 (HGX B200, 1000 W): FP16/BF16 tensor 2,250 TFLOPS dense (4,500 sparse), 8 TB/s, from
+    # glennklockwood.com/garden/processors/B200 (third-party, citing NVIDIA's Blackwell material); memory
+    # 180 GB usable per GPU (DGX/HGX B200: 1,440 GB for 8 GPUs; Vultr measured 179 GB), 192 GB being the
+    # physical HBM3e (AWS and GCP list 192): give memory_gb to override. NVIDIA's data sheet was not
+    # available.
+    CatalogueEntry("B200", 180, 2250.0, 8000),
+    # NVIDIA Tesla K80, one of its two GK210 GPUs (as clouds expose it): 12 GB GDDR5 at 240 GB/s; no tensor
+    # cores and no fast FP16, so the figure is FP32: 4.37 TFLOPS (the board's 8.74 at boost, halved), from
+    # AnandTech's launch table and cnews.cz (third-party; NVIDIA's board spec BD-07317-001 was not read).
+    # The original solver's cloud table lists 8.73 TFLOPS per GPU, the whole board's figure.
+    CatalogueEntry("K80", 12, 4.37, 240),
     # AMD Instinct MI300X data sheet: FP16/BF16 1,307.4 TFLOPS dense, 192 GB HBM3 at 5.3 TB/s.
     # https://www.amd.com/en/products/accelerators/instinct/mi300/mi300x.html
     CatalogueEntry("MI300X", 192, 1307.4, 5300),
@@ -77,6 +97,9 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "V100": ("V100-32GB", "V100-16GB"),
     "RTX4090": ("RTX-4090",),
     "4090": ("RTX-4090",),
+    "A6000": ("RTX-A6000",),
+    "RTXA6000": ("RTX-A6000",),
+    "TESLAK80": ("K80",),
 }
 
 
@@ -84,20 +107,35 @@ def _key(name: str) -> str:
     return name.upper().replace("_", "-").replace(" ", "-")
 
 
-def lookup(name: str, memory_gb: float | None = None, field: str = "catalogue") -> CatalogueEntry:
-    """The catalogue entry for ``name``; for a family (``A100``, ``V100``) the variant whose memory
-    matches ``memory_gb`` (the largest one when no memory is given)."""
+def match(name: str, memory_gb: float | None = None, field: str = "catalogue") -> tuple[CatalogueEntry, str]:
+    """The catalogue entry for ``name`` and why it was chosen, in words: its own name, or for a family
+    (``A100``, ``V100``) the variant whose memory matches ``memory_gb`` (the nearest one when none
+    matches, the largest when no memory is given).
+
+    >>> match("A100", 48)[1]
+    'no A100 variant has 48 GB: the nearest in memory is A100-40GB (40 GB)'
+    """
     by_key = {_key(n): e for n, e in CATALOGUE.items()}
     if _key(name) in by_key:
-        return by_key[_key(name)]
+        entry = by_key[_key(name)]
+        return entry, f"by name ({entry.name})"
     family = _FAMILIES.get(_key(name).replace("-", ""))
     if family:
         variants = [CATALOGUE[v] for v in family]
+        if len(variants) == 1:
+            return variants[0], f"by name ({name} is {variants[0].name})"
         if memory_gb is None:
-            return variants[0]
+            return variants[0], f"the largest {name} variant ({variants[0].memory_gb:g} GB; no memory given)"
         for v in variants:
             if abs(v.memory_gb - memory_gb) < 0.5:
-                return v
-        return min(variants, key=lambda v: abs(v.memory_gb - memory_gb))
+                return v, f"the {name} variant with {v.memory_gb:g} GB"
+        v = min(variants, key=lambda v: abs(v.memory_gb - memory_gb))
+        return v, f"no {name} variant has {memory_gb:g} GB: the nearest in memory is {v.name} ({v.memory_gb:g} GB)"
     raise InputError(field, f"'{name}' is not in the GPU catalogue",
                      f"use one of {', '.join(CATALOGUE)}, or give memory_gb and a performance model")
+
+
+def lookup(name: str, memory_gb: float | None = None, field: str = "catalogue") -> CatalogueEntry:
+    """The catalogue entry for ``name``; for a family (``A100``, ``V100``) the variant whose memory
+    matches ``memory_gb`` (the largest one when no memory is given)."""
+    return match(name, memory_gb, field)[0]
