@@ -17,13 +17,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from colgen.choices import OBJECTIVES
 from colgen.errors import InputError
+from colgen.model.costs import cost_per_hour, usd_per_million_tokens
 from colgen.model.instance import Instance, show_value
 from colgen.model.performance import Shard, memory_need_gb
 
 #: The units of the numbers in a result report (also written into it).
 UNITS = {"throughput": "tokens/s", "bandwidth": "GB/s (1e9 bytes/s)", "memory": "GB (1e9 bytes)",
-         "time": "s"}
+         "time": "s", "cost_per_hour": "USD per hour", "usd_per_million_tokens": "USD per million tokens"}
+#: The unit of each objective (``objective`` and ``bound`` of a result are in it).
+OBJECTIVE_UNITS = {"throughput": "tokens/s", "cost": "USD per hour", "cost-per-token": "USD per million tokens"}
 
 
 @dataclass(frozen=True)
@@ -76,13 +80,20 @@ def replica_groups(instance: Instance, stage: Stage) -> list[list[int]]:
     return [ids[i:i + stage.tp] for ids in by.values() for i in range(0, len(ids), stage.tp)]
 
 
-def relative_gap(objective: float | None, bound: float | None) -> float | None:
-    """``(bound - objective) / objective`` (Gurobi's convention for a maximization)."""
+def placement_cost(instance: Instance, placement: Placement) -> float | None:
+    """USD per hour of a placement (colgen/model/costs.py), None when the instance is not priced."""
+    return cost_per_hour(instance, [g for s in placement for g in s.gpu_ids])
+
+
+def relative_gap(objective: float | None, bound: float | None, minimize: bool = False) -> float | None:
+    """``(bound - objective) / objective`` for a maximization (Gurobi's convention), ``(objective -
+    bound) / objective`` for a minimization (the bound is then a lower bound)."""
     if objective is None or bound is None:
         return None
+    ahead = objective - bound if minimize else bound - objective
     if objective <= 0:
-        return float("inf") if bound > objective else 0.0
-    return max(0.0, (bound - objective) / objective)
+        return float("inf") if ahead > 0 else 0.0
+    return max(0.0, ahead / objective)
 
 
 def si(x: float | None, unit: str = "") -> str:
@@ -116,10 +127,13 @@ def gpus_in_words(instance: Instance, gpu_ids: list[int] | tuple[int, ...]) -> s
 
 @dataclass
 class Result:
-    """A solver's answer. ``objective`` is the throughput of ``placement`` (tokens/s), ``bound`` a
-    proven upper bound on the optimum. ``options`` are the options it ran with (common ones and the
-    method's own); ``trace`` is its convergence: ``{"time_s", "incumbent", "bound"}`` records, the
-    incumbent's throughput (None before the first placement) and the proven bound over time.
+    """A solver's answer. ``objective`` is the value of ``placement`` for ``objective_kind``: its
+    throughput (tokens/s, the default), its cost (USD per hour) or its USD per million tokens;
+    ``bound`` a proven bound on the optimum (upper for throughput, lower for the costs). ``goal``:
+    the limits the placement had to meet (colgen/model/costs.py, ``Goal.to_dict``), None for
+    today's problem. ``options`` are the options it ran with (common ones and the method's own);
+    ``trace`` is its convergence: ``{"time_s", "incumbent", "bound"}`` records, the incumbent's
+    objective (None before the first placement) and the proven bound over time.
 
     >>> from colgen import load_instance, solve
     >>> inst = load_instance("instances/seed-tiny.json")
@@ -141,10 +155,16 @@ class Result:
     statistics: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     trace: list[dict[str, float | None]] = field(default_factory=list)
+    objective_kind: str = "throughput"
+    goal: dict[str, Any] | None = None
+
+    @property
+    def minimize(self) -> bool:
+        return self.objective_kind != "throughput"
 
     @property
     def gap(self) -> float | None:
-        return relative_gap(self.objective, self.bound)
+        return relative_gap(self.objective, self.bound, self.minimize)
 
     def to_dict(self, instance: Instance) -> dict[str, Any]:
         """The JSON report; throughputs are evaluated with the instance's performance tables."""
@@ -194,16 +214,23 @@ class Result:
             thr, bottleneck = min(values, key=lambda v: v[0])
             bottleneck = {**bottleneck, "throughput": thr, "text": self._bottleneck_words(instance, bottleneck, thr)}
         used = sorted({g for s in self.placement for g in s.gpu_ids})
+        throughput = min(v for v, _ in values) if values else None
+        cost = placement_cost(instance, self.placement) if self.placement else None
         return {
             "colgen_version": __version__,
             "instance": self.instance,
             "method": self.method,
             "status": self.status,
+            "objective_kind": self.objective_kind,
             "objective": self.objective,
             "bound": self.bound,
             "gap": self.gap if self.gap is None or math.isfinite(self.gap) else None,
-            "units": UNITS,
-            "summary": self._summary(instance, used, bottleneck),
+            "throughput": throughput,
+            "cost_per_hour": cost,
+            "usd_per_million_tokens": usd_per_million_tokens(cost, throughput),
+            "goal": self.goal,
+            "units": {**UNITS, "objective": OBJECTIVE_UNITS[self.objective_kind]},
+            "summary": self._summary(instance, used, bottleneck, throughput, cost),
             "num_stages": len(self.placement),
             "gpus_used": len(used),
             "gpus_total": instance.num_gpus,
@@ -229,14 +256,34 @@ class Result:
                 f"{gpus_in_words(instance, a.gpu_ids)} -> {gpus_in_words(instance, b.gpu_ids)}, "
                 f"{bw:.3g} GB/s = {si(thr, 'tokens/s')}")
 
-    def _summary(self, instance: Instance, used: list[int], bottleneck: dict[str, Any] | None) -> str:
+    def _summary(self, instance: Instance, used: list[int], bottleneck: dict[str, Any] | None,
+                 throughput: float | None, cost: float | None) -> str:
         if not self.placement:
             return f"{self.status}: no placement"
         types = Counter(instance.gpus[g].type for g in used)
         what = ", ".join(f"{n} x {t}" for t, n in types.items())
         return (f"{len(self.placement)} stage{'s' if len(self.placement) > 1 else ''} on {len(used)} of "
-                f"{instance.num_gpus} GPUs ({what}), throughput {si(self.objective, 'tokens/s')}; "
-                f"bottleneck: {bottleneck['text'] if bottleneck else '-'}")
+                f"{instance.num_gpus} GPUs ({what}), throughput {si(throughput, 'tokens/s')}"
+                f"{money(cost, throughput)}; bottleneck: {bottleneck['text'] if bottleneck else '-'}")
+
+
+def money(cost: float | None, throughput: float | None) -> str:
+    """``', $12.3/h, $0.456 per million tokens'`` (empty when the instance is not priced)."""
+    if cost is None:
+        return ""
+    per_m = usd_per_million_tokens(cost, throughput)
+    return f", {usd(cost)}/h" + (f", {usd(per_m)} per million tokens" if per_m is not None else "")
+
+
+def usd(x: float | None) -> str:
+    """``$1,234``, ``$12.35``, ``$0.0123``: dollars to four significant digits or to the cent."""
+    if x is None:
+        return "-"
+    if abs(x) >= 1000:
+        return f"${x:,.0f}"
+    if abs(x) >= 1:
+        return f"${x:.2f}"
+    return f"${x:.3g}"
 
 
 #: Every status a result can carry (colgen/api.py, the engines' outcomes).
@@ -271,7 +318,9 @@ class LinkClaim:
 
 @dataclass(frozen=True)
 class Report:
-    """A result file read strictly: every field of the right type, every number finite."""
+    """A result file read strictly: every field of the right type, every number finite. ``goal``
+    holds the limits the result claims to meet (``max_usd_per_hour``, ``min_throughput``,
+    ``max_usd_per_million_tokens``: numbers or None)."""
 
     instance: str | None
     method: str
@@ -283,6 +332,11 @@ class Report:
     connections: tuple[LinkClaim, ...] | None
     statistics: dict[str, Any]
     timings: dict[str, Any]
+    objective_kind: str = "throughput"
+    throughput: float | None = None
+    cost_per_hour: float | None = None
+    usd_per_million_tokens: float | None = None
+    goal: dict[str, float | None] = field(default_factory=dict)
 
 
 def _whole(value: Any, where: str, what: str = "a whole number") -> int:
@@ -374,10 +428,23 @@ def parse_report(data: Any) -> Report:
     stats, timings = data.get("statistics") or {}, data.get("timings") or {}
     _object(stats, "statistics")
     _object(timings, "timings")
+    kind = data.get("objective_kind", "throughput")
+    if kind not in OBJECTIVES:
+        raise InputError("objective_kind", f"{show_value(kind)} is not an objective colgen writes",
+                         f"one of {', '.join(OBJECTIVES)}")
+    goal: dict[str, float | None] = {}
+    if data.get("goal") is not None:
+        block = _object(data["goal"], "goal")
+        goal = {key: _optional(block, key, f"goal.{key}")
+                for key in ("max_usd_per_hour", "min_throughput", "max_usd_per_million_tokens")}
     return Report(instance=instance, method=method, status=status,
                   objective=_optional(data, "objective", "objective"), bound=_optional(data, "bound", "bound"),
                   gap=_optional(data, "gap", "gap"), stages=tuple(stages), connections=connections,
-                  statistics=stats, timings=timings)
+                  statistics=stats, timings=timings, objective_kind=kind,
+                  throughput=_optional(data, "throughput", "throughput"),
+                  cost_per_hour=_optional(data, "cost_per_hour", "cost_per_hour"),
+                  usd_per_million_tokens=_optional(data, "usd_per_million_tokens", "usd_per_million_tokens"),
+                  goal=goal)
 
 
 def result_from_dict(data: Any) -> Result:
@@ -386,7 +453,9 @@ def result_from_dict(data: Any) -> Result:
     ordered = sorted(r.stages, key=lambda c: (c.start_layer, c.position))
     options = data.get("options") if isinstance(data.get("options"), dict) else {}
     trace = data.get("trace") if isinstance(data.get("trace"), list) else []
+    goal = data.get("goal") if isinstance(data.get("goal"), dict) else None
     return Result(instance=r.instance or "", method=r.method, status=r.status,
                   placement=tuple(Stage(c.start_layer, c.end_layer, c.gpu_ids, c.tp) for c in ordered),
                   objective=r.objective, bound=r.bound, timings=dict(r.timings), statistics=dict(r.statistics),
-                  options=dict(options), trace=list(trace))
+                  options=dict(options), trace=list(trace), objective_kind=r.objective_kind,
+                  goal=dict(goal) if goal is not None else None)

@@ -16,7 +16,7 @@ PACKAGE = ROOT / "colgen"
 LAYERS = [
     {"errors", "choices", "limits", "stop", "progress", "jsonio"},
     {"model"},
-    {"result", "io"},
+    {"result", "io", "goals"},
     {"space", "backends"},
     {"bnp", "ilp"},
     {"check"},

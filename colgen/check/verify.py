@@ -26,6 +26,8 @@ from colgen.result import LinkClaim, Report, Result, StageClaim, parse_report, r
 
 #: Relative tolerance for comparing a claimed throughput with the recomputed one.
 CLAIM_RTOL = 1e-6
+#: Relative slack of a limit (a budget, a least throughput): sums of prices in floating point.
+LIMIT_RTOL = 1e-9
 #: Largest relative gap an ``optimal`` result may show when it records no gap limit of its own
 #: (``statistics.gap_limit``): the MIP engines' optimality tolerance.
 OPTIMAL_GAP = 1e-4
@@ -33,8 +35,12 @@ OPTIMAL_GAP = 1e-4
 
 @dataclass
 class Verdict:
+    """``objective`` is the placement's throughput (tokens/s); ``cost_per_hour`` its USD per hour
+    (None when the instance is not priced)."""
+
     violations: list[str] = field(default_factory=list)
     objective: float | None = None
+    cost_per_hour: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -92,21 +98,26 @@ def _link_claims(connections: tuple[LinkClaim, ...] | None, stages: int, bad: An
 
 
 def _status(report: Report, objective: float | None, bad: Any) -> None:
-    """Status, objective, bound and gap agree with one another."""
+    """Status, objective, bound and gap agree with one another (the bound is an upper bound of a
+    throughput, a lower bound of a cost)."""
     claimed, bound, gap = report.objective, report.bound, report.gap
+    minimize = report.objective_kind != "throughput"
     if report.status == "infeasible":
         bad("status 'infeasible', but the result holds a placement")
     if report.status == "heuristic" and bound is not None:
         bad(f"status 'heuristic' claims no optimality, but a bound {bound:.6g} is given")
-    if bound is not None and objective is not None and bound < objective * (1 - CLAIM_RTOL):
-        bad(f"claimed bound {bound:.6g} is below the placement's objective {objective:.6g}")
+    if bound is not None and objective is not None:
+        if not minimize and bound < objective * (1 - CLAIM_RTOL):
+            bad(f"claimed bound {bound:.6g} is below the placement's objective {objective:.6g}")
+        if minimize and bound > objective * (1 + CLAIM_RTOL):
+            bad(f"claimed lower bound {bound:.6g} is above the placement's {report.objective_kind} {objective:.6g}")
     if claimed is None or bound is None:
         if gap is not None:
             bad(f"claimed gap {gap:.6g} without both an objective and a bound")
         if report.status == "optimal":
             bad("status 'optimal' without a bound")
         return
-    expected = relative_gap(claimed, bound)
+    expected = relative_gap(claimed, bound, minimize)
     if gap is None:
         if expected is not None and math.isfinite(expected):
             bad(f"no gap given; objective and bound make it {expected:.6g}")
@@ -128,8 +139,9 @@ def _node_link_gbps(instance: Instance, gpu: int, cache: dict[tuple[str | None, 
 
 
 def verify(instance: Instance, result: Result | Mapping[str, Any]) -> Verdict:
-    """Check coverage, exclusivity, K, memory, every throughput, the claimed objective, bound, gap
-    and status.
+    """Check coverage, exclusivity, K, memory, every throughput, the cost (USD per hour and per
+    million tokens, from the GPUs' prices), every limit (the instance's budgets and deadline, the
+    result's goal), the claimed objective, bound, gap and status.
 
     ``result`` is a :class:`~colgen.result.Result` or a result report (its JSON, as a dict).
 
@@ -250,10 +262,68 @@ def verify(instance: Instance, result: Result | Mapping[str, Any]) -> Verdict:
                 bad(f"link after layer {a[1]}: claimed throughput {claimed:.6g}, recomputed {thr:.6g}")
 
     v.objective = min(values)
+    if report.throughput is not None and not _close(report.throughput, v.objective):
+        bad(f"claimed throughput {report.throughput:.6g}, recomputed {v.objective:.6g}")
+    per_m = _costs(instance, report, sorted(owner), v, bad)
+    value = {"throughput": v.objective, "cost": v.cost_per_hour, "cost-per-token": per_m}[report.objective_kind]
     claimed = report.objective
     if claimed is None:
         bad("no objective claimed")
-    elif not _close(claimed, v.objective):
-        bad(f"claimed objective {claimed:.6g}, recomputed {v.objective:.6g}")
-    _status(report, v.objective, bad)
+    elif value is None:
+        bad(f"objective '{report.objective_kind}' claimed, but the instance has no price for every GPU")
+    elif not _close(claimed, value):
+        unit = {"throughput": "", "cost": " (USD per hour)", "cost-per-token": " (USD per million tokens)"}
+        bad(f"claimed objective {claimed:.6g}, recomputed {value:.6g}{unit[report.objective_kind]}")
+    _status(report, value, bad)
     return v
+
+
+def _costs(instance: Instance, report: Report, used: list[int], v: Verdict, bad: Any) -> float | None:
+    """Cost per hour and per million tokens, recomputed from the GPUs' prices; the claims and every
+    limit (the instance's costs block and the result's goal). Returns USD per million tokens."""
+    prices = [g.price_per_hour for g in instance.gpus]
+    thr = v.objective
+    if any(p is None for p in prices):
+        for name, claim in (("cost_per_hour", report.cost_per_hour),
+                            ("usd_per_million_tokens", report.usd_per_million_tokens)):
+            if claim is not None:
+                bad(f"claimed {name} {claim:.6g}, but the instance has no price for every GPU")
+        if report.goal.get("max_usd_per_hour") is not None or report.goal.get("max_usd_per_million_tokens") is not None:
+            bad("the result claims a budget, but the instance has no price for every GPU")
+        _least(instance, report, thr, bad)
+        return None
+    paid = range(len(prices)) if instance.costs.charge == "all" else used
+    cost = math.fsum(prices[g] for g in paid)
+    v.cost_per_hour = cost
+    per_m = cost * 1e6 / (3600.0 * thr) if thr > 0 else math.inf
+    if report.cost_per_hour is not None and not _close(report.cost_per_hour, cost):
+        bad(f"claimed cost_per_hour {report.cost_per_hour:.6g}, recomputed {cost:.6g} USD per hour")
+    if report.usd_per_million_tokens is not None and not _close(report.usd_per_million_tokens, per_m):
+        bad(f"claimed usd_per_million_tokens {report.usd_per_million_tokens:.6g}, recomputed {per_m:.6g}")
+    c = instance.costs
+    caps = [(c.max_usd_per_hour, cost, "USD per hour", "costs.max_usd_per_hour"),
+            (report.goal.get("max_usd_per_hour"), cost, "USD per hour", "the result's budget"),
+            (c.max_usd_per_million_tokens, per_m, "USD per million tokens", "costs.max_usd_per_million_tokens"),
+            (report.goal.get("max_usd_per_million_tokens"), per_m, "USD per million tokens",
+             "the result's cap")]
+    if c.job_tokens is not None and c.job_max_usd is not None:
+        caps.append((c.job_max_usd, cost * c.job_tokens / (3600.0 * thr) if thr > 0 else math.inf,
+                     f"USD for the job of {c.job_tokens:.6g} tokens", "costs.job_max_usd"))
+    for limit, value, unit, where in caps:
+        if limit is not None and value > limit * (1 + LIMIT_RTOL):
+            bad(f"{value:.6g} {unit}, above the limit of {limit:.6g} ({where})")
+    _least(instance, report, thr, bad)
+    return per_m
+
+
+def _least(instance: Instance, report: Report, thr: float, bad: Any) -> None:
+    """A job's deadline and the result's least throughput."""
+    c = instance.costs
+    if c.job_tokens is not None and c.job_max_hours is not None:
+        hours = c.job_tokens / (3600.0 * thr) if thr > 0 else math.inf
+        if hours > c.job_max_hours * (1 + LIMIT_RTOL):
+            bad(f"the job of {c.job_tokens:.6g} tokens takes {hours:.6g} hours, above the limit of "
+                f"{c.job_max_hours:.6g} (costs.job_max_hours)")
+    least = report.goal.get("min_throughput")
+    if least is not None and thr < least * (1 - LIMIT_RTOL):
+        bad(f"throughput {thr:.6g} tokens/s, below the result's least throughput {least:.6g}")

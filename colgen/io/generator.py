@@ -27,7 +27,7 @@ def random_instance(seed: int, *, num_layers: int = 4, num_gpus: int = 4, num_ty
                     memory_pressure: float = 0.5, dp_efficiency: float | None = None,
                     name: str | None = None, tp_degrees: tuple[int, ...] = (1,),
                     max_stages: int | None = None, min_layers_per_stage: int | None = None,
-                    max_layers_per_stage: int | None = None) -> dict[str, Any]:
+                    max_layers_per_stage: int | None = None, prices: str | None = None) -> dict[str, Any]:
     """A random instance document.
 
     ``memory_pressure`` in [0, 1]: 0 lets any GPU hold the whole model, 1 makes the smallest
@@ -35,10 +35,14 @@ def random_instance(seed: int, *, num_layers: int = 4, num_gpus: int = 4, num_ty
     inside a node, node pairs at random speeds, some slower than the stages) or ``distinct``
     (every directed GPU pair its own random bandwidth: nothing is interchangeable).
     ``tp_degrees`` and the stage limits go into the parallelism section as given (tensor
-    parallelism needs a topology: not with ``distinct``).
+    parallelism needs a topology: not with ``distinct``). ``prices``: None (no prices), ``types``
+    (a random price per GPU-hour for each type, 0.5 to 10 USD, in cents) or ``nodes`` (also about
+    one node in three renting its GPUs at its own price, one per type and node).
     """
     if network not in NETWORKS:
         raise ValueError(f"network must be one of {NETWORKS}")
+    if prices not in (None, "types", "nodes"):
+        raise ValueError("prices must be None, 'types' or 'nodes'")
     if min(num_layers, num_gpus, num_types, max_k, gpus_per_node) < 1 or seed < 0:
         raise ValueError("layers, GPUs, types, K and GPUs per node must be positive, the seed >= 0")
     rng = np.random.default_rng(seed)
@@ -62,6 +66,17 @@ def random_instance(seed: int, *, num_layers: int = 4, num_gpus: int = 4, num_ty
     layers_fit = max(1.0, M * (1 - memory_pressure) + 1.2 * memory_pressure)
     weight = max(0.05, smallest / layers_fit - kv * batch)
     gpus = [{"type": kinds[i], "node": f"n{i // gpus_per_node}"} for i in range(N)]
+    if prices is not None:
+        # Drawn from a generator of their own, so that the rest of the instance does not depend on them.
+        money = np.random.default_rng([seed, 1])
+        for spec in types.values():
+            spec["price_per_hour"] = round(float(money.uniform(0.5, 10.0)), 2)
+        if prices == "nodes":
+            own = {(g["node"], g["type"]): round(float(money.uniform(0.5, 10.0)), 2) for g in gpus}
+            chosen = {n for n in sorted({g["node"] for g in gpus}) if money.uniform() < 1 / 3}
+            for g in gpus:
+                if g["node"] in chosen:
+                    g["price_per_hour"] = own[(g["node"], g["type"])]
 
     # Typical stage throughput, to put link speeds in the same range.
     typical_lat = np.mean([t["performance"]["alpha_s"] + t["performance"]["beta_s"] * batch

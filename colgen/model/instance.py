@@ -348,8 +348,24 @@ def instance_from_dict(data: Any, base: str | Path | None = None) -> Instance:
         model_source=model_source,
         tp_degrees=_tp_degrees(par, model, K),
         stage_limits=_stage_limits(par),
-        costs=Costs(**data.get("costs", {})),
+        costs=_costs(data.get("costs", {}), gpus),
     )
+
+
+def _costs(block: Mapping[str, Any], gpus: tuple[Gpu, ...]) -> Costs:
+    """The costs block; a USD limit needs a price on every GPU, a job's limits need its tokens."""
+    costs = Costs(**block)
+    unpriced = next((g for g in gpus if g.price_per_hour is None), None)
+    for name in ("max_usd_per_hour", "max_usd_per_million_tokens", "job_max_usd"):
+        if getattr(costs, name) is not None and unpriced is not None:
+            raise InputError(f"costs.{name}", f"needs a price for every GPU, and GPU {unpriced.id} "
+                             f"({unpriced.type}) has none", f"give gpu_types.{unpriced.type}.price_per_hour "
+                             "(USD per GPU-hour), or remove the limit")
+    for name in ("job_max_usd", "job_max_hours"):
+        if getattr(costs, name) is not None and costs.job_tokens is None:
+            raise InputError(f"costs.{name}", "is a limit of a job, and costs.job_tokens is not given",
+                             "give the tokens the job processes (costs.job_tokens)")
+    return costs
 
 
 def _tp_degrees(par: Mapping[str, Any], model: ModelSpec, K: int) -> tuple[int, ...]:

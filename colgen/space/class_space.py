@@ -17,7 +17,10 @@ from scipy.sparse.csgraph import connected_components
 from colgen.model.spec import StageLimits
 from colgen.model.tables import Shapes, Tables
 from colgen.space.bounds import fluid_upper_bound
-from colgen.space.classes import GpuClasses, for_tensor_parallel, gpu_classes, singleton_classes
+from colgen.space.classes import GpuClasses, for_prices, for_tensor_parallel, gpu_classes, singleton_classes
+
+#: Relative slack of a budget comparison (a sum of prices in floating point).
+BUDGET_RTOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,19 @@ class ClassSpace:
     upper: float
     single_type: bool = False    # the heuristic "same-type" rule: stages of one GPU type only
     limits: StageLimits = field(default_factory=StageLimits)
+    price: np.ndarray | None = None
+    """USD per hour of one GPU of each class (classes are split by price), None when cost is not counted."""
+    budget: float | None = None
+    """Most USD per hour of a placement (its GPUs' prices), None without a budget."""
+
+    def cost(self, counts: np.ndarray) -> np.ndarray | float:
+        """USD per hour of GPU counts per class (``[..., C]``); 0 when cost is not counted."""
+        if self.price is None:
+            return np.zeros(np.shape(counts)[:-1]) if np.ndim(counts) > 1 else 0.0
+        return np.asarray(counts) @ self.price
+
+    def within_budget(self, cost: float) -> bool:
+        return self.budget is None or cost <= self.budget * (1 + BUDGET_RTOL)
 
     @property
     def shapes(self) -> Shapes:
@@ -120,8 +136,11 @@ class ClassSpace:
 
 
 def class_space(tab: Tables, symmetry: bool = True, single_type: bool = False,
-                limits: StageLimits | None = None) -> ClassSpace:
-    """The class space of an instance; ``symmetry=False`` keeps every GPU a class of its own."""
+                limits: StageLimits | None = None, prices: np.ndarray | None = None,
+                budget: float | None = None) -> ClassSpace:
+    """The class space of an instance; ``symmetry=False`` keeps every GPU a class of its own.
+    ``prices`` (USD per hour, per GPU): count cost (classes split by price); ``budget``: most USD
+    per hour of a placement."""
     U = fluid_upper_bound(tab)
     if symmetry:
         classes = gpu_classes(tab, U)
@@ -131,4 +150,10 @@ def class_space(tab: Tables, symmetry: bool = True, single_type: bool = False,
         classes = singleton_classes(tab)
     if tab.shapes.tensor_parallel:
         classes = for_tensor_parallel(classes, tab, tuple(int(t) for t in np.unique(tab.shapes.t[1:])))
-    return ClassSpace(tab=tab, classes=classes, upper=U, single_type=single_type, limits=limits or StageLimits())
+    price = None
+    if prices is not None:
+        classes, price = for_prices(classes, np.asarray(prices, dtype=float))
+    elif budget is not None:
+        raise ValueError("a budget needs prices")
+    return ClassSpace(tab=tab, classes=classes, upper=U, single_type=single_type, limits=limits or StageLimits(),
+                      price=price, budget=budget)

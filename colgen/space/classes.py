@@ -176,6 +176,46 @@ def for_tensor_parallel(cls: GpuClasses, tab: Tables, degrees: tuple[int, ...]) 
                       tp_gbps=np.array([gbps[mm[0]] for mm in members]), node=node)
 
 
+def for_prices(cls: GpuClasses, prices: np.ndarray) -> tuple[GpuClasses, np.ndarray]:
+    """Classes split by price (``prices[g]``, USD per hour), with the price of each new class.
+
+    When cost counts, two GPUs of different prices are not interchangeable, so a class is split into
+    one class per price (numbered by smallest member, as always). Links and memory are those of the
+    class split, so every property of the classes above still holds for the parts. With
+    tensor-parallel groups (``per_node``), the GPUs of one type in one node must have one price:
+    then every part is a union of whole (node, type) cells, each node of a part still holds
+    ``per_node`` of its GPUs, and the packing argument of :func:`for_tensor_parallel` carries over."""
+    if cls.per_node is not None and cls.node is not None:
+        cells: dict[tuple[str | None, int], set[float]] = {}
+        for g, nd in enumerate(cls.node):
+            if nd is not None:
+                cells.setdefault((nd, int(cls.type[cls.of[g]])), set()).add(float(prices[g]))
+        for (nd, _t), seen in cells.items():
+            if len(seen) > 1:
+                raise InputError("cluster.gpus", f"the GPUs of one type in node '{nd}' have different prices "
+                                 f"({', '.join(f'{p:g}' for p in sorted(seen))} USD/h), so tensor-parallel groups "
+                                 "among them would not be interchangeable",
+                                 "give the GPUs of one type in a node one price")
+    key = [(int(cls.of[g]), float(prices[g])) for g in range(len(cls.of))]
+    order: dict[tuple[int, float], int] = {}
+    of = np.array([order.setdefault(k, len(order)) for k in key], dtype=np.int64)
+    if len(order) == cls.count:
+        price = np.zeros(cls.count)
+        price[of] = prices
+        return cls, price
+    C = len(order)
+    members = tuple(np.nonzero(of == c)[0].astype(np.int64) for c in range(C))
+    parent = np.array([cls.of[m[0]] for m in members])
+    rho = cls.rho[np.ix_(parent, parent)].copy()
+    for c in range(C):
+        if len(members[c]) < 2:
+            rho[c, c] = np.inf
+    out = GpuClasses(of=of, members=members, type=cls.type[parent].copy(), rho=rho, cap=cls.cap,
+                     per_node=None if cls.per_node is None else cls.per_node[parent].copy(),
+                     tp_gbps=None if cls.tp_gbps is None else cls.tp_gbps[parent].copy(), node=cls.node)
+    return out, np.array([float(prices[m[0]]) for m in members])
+
+
 def mix64(x: np.ndarray, salt: int = 0) -> np.ndarray:
     """A 64-bit mixing hash (splitmix64's finalizer) of non-negative integers, elementwise."""
     with np.errstate(over="ignore"):
