@@ -98,6 +98,10 @@ class IncrementalLP(ABC):
     def set_col_bounds(self, idx: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None: ...
 
     @abstractmethod
+    def set_col_costs(self, idx: np.ndarray, cost: np.ndarray) -> None:
+        """Change the objective coefficients of columns ``idx``."""
+
+    @abstractmethod
     def solve(self, stop: Stop | None = None) -> str:
         """Solve (warm-started) within ``stop``'s deadline; status as in :class:`MipOutcome`."""
 

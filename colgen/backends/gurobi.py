@@ -219,6 +219,10 @@ class GurobiLP(IncrementalLP):
         self.m.setAttr("LB", vars_, list(map(float, lower)))
         self.m.setAttr("UB", vars_, list(map(float, upper)))
 
+    def set_col_costs(self, idx: np.ndarray, cost: np.ndarray) -> None:
+        if len(idx):
+            self.m.setAttr("Obj", [self.cols[i] for i in idx], list(map(float, cost)))
+
     def solve(self, stop: Stop | None = None) -> str:
         gp = self._gp
         remaining = None if stop is None else stop.remaining()

@@ -358,6 +358,10 @@ class HighsLP(IncrementalLP):
         self.h.changeColsBounds(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(lower, float),
                                 np.asarray(upper, float))
 
+    def set_col_costs(self, idx: np.ndarray, cost: np.ndarray) -> None:
+        if len(idx):
+            self.h.changeColsCost(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(cost, float))
+
     def solve(self, stop: Stop | None = None) -> str:
         remaining = None if stop is None else stop.remaining()
         # HiGHS compares time_limit with its run clock, which adds up over every run of this object:

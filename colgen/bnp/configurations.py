@@ -16,6 +16,11 @@ segments until they cover exactly M layers. A pipeline of one stage is checked o
 The configurations are enumerated (at most C(types + K, K)); the integer program has one row per
 type plus one, and HiGHS answers it in milliseconds. When there are too many configurations the
 caller falls back to the positional branch-and-price.
+
+With prices (the class space's ``price``), a configuration costs the prices of its GPUs (kinds are
+then split by price too), a budget adds the row ``sum_n y_n cost(n) <= B``, and ``cheapest=True``
+minimizes ``sum_n y_n cost(n)`` instead: the least cost at T, exact by the same argument (a
+placement's cost is the sum of its stages' costs, whatever their order and segments).
 """
 
 from __future__ import annotations
@@ -50,14 +55,18 @@ def _kinds(space: ClassSpace, classes: np.ndarray) -> np.ndarray:
     GPU type; with tensor parallelism also the same GPUs per node and the same link inside a node)."""
     cls = space.classes
     keys = [(int(cls.type[c]), int(cls.per_node[c]) if cls.per_node is not None else 1,
-             float(cls.tp_gbps[c]) if cls.tp_gbps is not None else np.inf) for c in classes]
+             float(cls.tp_gbps[c]) if cls.tp_gbps is not None else np.inf,
+             float(space.price[c]) if space.price is not None else 0.0) for c in classes]
     index: dict[tuple, int] = {}
     return np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.int64)
 
 
 def single_stage(space: ClassSpace, eligible: np.ndarray) -> tuple[Stage, ...] | None:
-    """One stage over the whole model reaching T, if there is one."""
+    """One stage over the whole model reaching T, if there is one; with prices the cheapest (the
+    cheapest eligible groups of each shape), and None when even that breaks the budget."""
     M, sh, cls = space.num_layers, space.shapes, space.classes
+    order = np.argsort(space.price, kind="stable") if space.price is not None else np.arange(cls.count)
+    best, best_cost = None, np.inf
     for s in range(1, space.num_shapes + 1):
         r, t = int(sh.r[s]), int(sh.t[s])
         if sh.k[s] > space.max_k:
@@ -65,19 +74,27 @@ def single_stage(space: ClassSpace, eligible: np.ndarray) -> tuple[Stage, ...] |
         for group in space.type_groups():
             counts = np.zeros(cls.count, dtype=np.int64)
             need = r
-            for c in np.nonzero(eligible[M, s] & group)[0]:
+            for c in order[(eligible[M, s] & group)[order]]:
                 take = min(need, int(cls.sizes[c]) // t)
                 counts[c] = take * t
                 need -= take
-            if need == 0:
+            if need:
+                continue
+            if space.price is None:
                 return cls.assign([(1, M, counts, t)])
-    return None
+            cost = float(space.cost(counts))
+            if cost < best_cost:
+                best, best_cost = (counts, t), cost
+    if best is None or not space.within_budget(best_cost):
+        return None
+    return cls.assign([(1, M, best[0], best[1])])
 
 
 def decide(space: ClassSpace, eligible: np.ndarray, *, backend: str = "auto",
-           stop: Stop | None = None) -> tuple[Stage, ...] | bool | None:
-    """At a network-free threshold: a placement, False (proven infeasible), or None when there
-    are too many configurations to enumerate.
+           stop: Stop | None = None, cheapest: bool = False) -> tuple[Stage, ...] | bool | None:
+    """At a network-free threshold: a placement (within the space's budget; with ``cheapest`` the
+    cheapest one), False (proven infeasible), or None when there are too many configurations to
+    enumerate (or the engine stopped short of a proof).
 
     A configuration is a shape and a GPU count per kind (:func:`_kinds`); it serves segments of
     ``min_layers`` to ``Lmax`` layers (eligibility holds on that whole range: memory and throughput
@@ -86,14 +103,15 @@ def decide(space: ClassSpace, eligible: np.ndarray, *, backend: str = "auto",
     if stop is not None:
         stop.check()
     one = single_stage(space, eligible)
-    if one is not None:
+    if one is not None and not cheapest:
         return one
+    fallback = one if one is not None else False
     M, sh, cls, limits = space.num_layers, space.shapes, space.classes, space.limits
     if M == 1:
-        return False
+        return fallback
     usable = np.nonzero(usable_classes(space, eligible))[0]
     if not len(usable):
-        return False
+        return fallback
     kind = _kinds(space, usable)
     Q = int(kind.max()) + 1
     avail = np.bincount(kind, weights=cls.sizes[usable], minlength=Q).astype(np.int64)
@@ -122,13 +140,18 @@ def decide(space: ClassSpace, eligible: np.ndarray, *, backend: str = "auto",
             shapes_of.append(s)
             lmax.append(int(np.nonzero(ok)[0][-1]) + 1)
     if not configs:
-        return False
+        return fallback
     n = np.array(configs)
     L = np.array(lmax, dtype=float)
     rows = [L[None, :], n.T]
     lower, upper = [M], [np.inf]
     lower += [-np.inf] * Q
     upper += avail.astype(float).tolist()
+    cost = n @ space.price[rep] if space.price is not None else np.zeros(len(L))
+    if space.budget is not None:
+        rows.append(cost[None, :])
+        lower.append(-np.inf)
+        upper.append(float(space.budget))
     if limits.min_layers > 1:
         rows.append(np.full((1, len(L)), float(limits.min_layers)))
         lower.append(-np.inf)
@@ -138,17 +161,25 @@ def decide(space: ClassSpace, eligible: np.ndarray, *, backend: str = "auto",
         lower.append(-np.inf)
         upper.append(float(limits.max_stages))
     most = np.floor(np.where(n > 0, avail[None, :] / np.maximum(n, 1), np.inf).min(axis=1))
-    model = MatrixModel(c=np.zeros(len(L)), A=sp.csr_matrix(np.vstack(rows)), row_lower=np.array(lower, dtype=float),
+    model = MatrixModel(c=cost if cheapest else np.zeros(len(L)), A=sp.csr_matrix(np.vstack(rows)),
+                        row_lower=np.array(lower, dtype=float),
                         row_upper=np.array(upper, dtype=float), col_lower=np.zeros(len(L)), col_upper=most,
                         integer=np.ones(len(L), dtype=bool), maximize=False)
     out = get_backend(backend, model.num_cols, model.num_rows, in_process=True).solve(model, stop=stop)
     if out.status == "infeasible":
-        return False
+        return fallback
     if stop is not None:
         stop.check()                       # an engine stopped by the deadline or an interrupt
     if out.status != "optimal" or out.x is None:
         return None
-    return _layout(space, usable, kind, n, np.array(shapes_of), L.astype(np.int64), np.round(out.x).astype(int))
+    found = _layout(space, usable, kind, n, np.array(shapes_of), L.astype(np.int64), np.round(out.x).astype(int))
+    if one is not None and float(space.cost(_counts(space, one))) <= float(space.cost(_counts(space, found))):
+        return one
+    return found
+
+
+def _counts(space: ClassSpace, placement: tuple[Stage, ...]) -> np.ndarray:
+    return np.bincount(space.classes.of[[g for s in placement for g in s.gpu_ids]], minlength=space.num_classes)
 
 
 def _layout(space: ClassSpace, usable: np.ndarray, kind: np.ndarray, n: np.ndarray, shape: np.ndarray,

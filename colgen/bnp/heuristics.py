@@ -30,9 +30,11 @@ class PoolMip:
         self.space, self.backend, self.stop = space, backend, stop
         self.runs = 0
 
-    def __call__(self, pool: Pool, T: float, node_limit: int) -> Placement | None:
-        """A placement with every stage and link >= T from pool columns, or None (none found
-        within ``node_limit`` branch-and-bound nodes)."""
+    def __call__(self, pool: Pool, T: float, node_limit: int, cheapest: bool = False,
+                 cutoff: float = np.inf) -> Placement | None:
+        """A placement with every stage and link >= T from pool columns (within the class space's
+        budget), or None (none found within ``node_limit`` branch-and-bound nodes). ``cheapest``:
+        the cheapest such placement the MIP finds, costing less than ``cutoff``."""
         self.runs += 1
         sel = np.nonzero(pool.view("tau") >= T)[0]
         if not len(sel):
@@ -58,6 +60,16 @@ class PoolMip:
         lo.append(np.full(C, -np.inf))
         up.append(self.space.classes.sizes.astype(float))
         nrow = M + C
+        cost = self.space.cost(counts) if self.space.price is not None else np.zeros(n)
+        cap = min(self.space.budget if self.space.budget is not None else np.inf,
+                  cutoff * (1 - 1e-9) if np.isfinite(cutoff) else np.inf)
+        if np.isfinite(cap):                                # the budget (and what a cheaper one must beat)
+            rows.append(np.full(n, nrow))
+            cols.append(np.arange(n))
+            vals.append(cost)
+            lo.append(np.array([-np.inf]))
+            up.append(np.array([cap]))
+            nrow += 1
         if self.space.limits.max_stages is not None:      # at most max_stages stages
             rows.append(np.full(n, nrow))
             cols.append(np.arange(n))
@@ -79,7 +91,8 @@ class PoolMip:
                 up.append(np.array([1.0]))
                 nrow += 1
         A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, n))
-        model = MatrixModel(c=np.zeros(n), A=A, row_lower=np.concatenate(lo), row_upper=np.concatenate(up),
+        model = MatrixModel(c=cost if cheapest else np.zeros(n), A=A, row_lower=np.concatenate(lo),
+                            row_upper=np.concatenate(up),
                             col_lower=np.zeros(n), col_upper=np.ones(n), integer=np.ones(n, dtype=bool),
                             maximize=False)
         engine = get_backend(self.backend, model.num_cols, model.num_rows)

@@ -13,6 +13,11 @@ whose every link between consecutive stages reaches T? Its LP relaxation (phase 
          z, s >= 0
 
 over a pool of columns a = (segment s..e, GPU count n_ac per class) whose throughput reaches T.
+With a budget (the class space's ``budget``), one more row ``sum_a cost_a z_a <= B`` with
+``cost_a = sum_c n_ac price_c``. For the least cost at T (colgen/bnp/tree.py, ``cheapest_at``) the
+same LP has a second phase: once phase 1 reaches zero, the slacks are fixed at zero and the
+objective becomes ``min sum_a cost_a z_a`` (:meth:`Master.set_cost_phase`); adding columns keeps
+it feasible, and a star row separated in phase 2 sends it back to phase 1.
 An out-star row says "if the stage ending at l uses class c, the next stage uses only classes
 of G", where G holds the classes c reaches at throughput >= T; it is exact for integral points
 and dominates every pairwise conflict row. A star row stays valid for any higher T (its G only
@@ -117,6 +122,9 @@ class Duals:
     start: Universes
     per_stage: float = 0.0
     """The charge of every column for the stage-count row (0 without ``max_stages``)."""
+    cost_weight: float = 0.0
+    """How much of each class's price ``w`` already holds: the budget row's dual, plus 1 in the cost
+    phase (``w[c]`` = capacity dual + ``cost_weight * price[c]``)."""
 
 
 def _key(start: int, end: int, shape: int, counts: np.ndarray) -> bytes:
@@ -196,7 +204,12 @@ class Master:
         self.max_stages = space.limits.max_stages
         if self.max_stages is not None:                                        # sum_a z_a <= max_stages
             lp.add_rows(np.array([-INF]), np.array([float(self.max_stages)]))
-        self.R = M + C + (self.max_stages is not None)                         # the first star row
+        self.price = space.price
+        self.row_budget = M + C + (self.max_stages is not None)
+        if space.budget is not None:                                           # sum_a cost_a z_a <= budget
+            lp.add_rows(np.array([-INF]), np.array([float(space.budget)]))
+        self.R = self.row_budget + (space.budget is not None)                  # the first star row
+        self.cost_phase = False
         # Artificial slacks s_l: columns 0..M-1, cost 1.
         lp.add_cols(np.ones(M), np.zeros(M), np.full(M, INF),
                     sp.csc_matrix((np.ones(M), (np.arange(M), np.arange(M))), shape=(self.R, M)))
@@ -230,6 +243,10 @@ class Master:
                 rows.append(np.array([self.M + self.C]))
                 cols.append(np.array([j]))
                 vals.append(np.ones(1))
+            if self.row_budget < self.R:
+                rows.append(np.array([self.row_budget]))
+                cols.append(np.array([j]))
+                vals.append(np.array([float(p.counts[a] @ self.price)]))
         net = self._net_coefficients(idx, np.arange(len(self.net_keys)))
         coo = net.tocoo()
         rows.append(coo.row + self.R)
@@ -259,8 +276,8 @@ class Master:
         tau = self.space.column_tau(end - start + 1, shape, counts)
         idx = self.pool.add(start, end, shape, counts, tau)
         if len(idx):
-            self.lp.add_cols(np.zeros(len(idx)), np.zeros(len(idx)), np.full(len(idx), INF),
-                             self._column_matrix(idx))
+            cost = self.column_costs(idx) if self.cost_phase else np.zeros(len(idx))
+            self.lp.add_cols(cost, np.zeros(len(idx)), np.full(len(idx), INF), self._column_matrix(idx))
             self.upper = np.concatenate([self.upper, np.full(len(idx), INF)])
         return len(idx)
 
@@ -281,6 +298,25 @@ class Master:
         if len(changed):
             self.lp.set_col_bounds(changed + self.M, np.zeros(len(changed)), new[changed])
             self.upper = new
+
+    def column_costs(self, idx: np.ndarray | None = None) -> np.ndarray:
+        """USD per hour of pool columns ``idx`` (all by default)."""
+        counts = self.pool.view("counts") if idx is None else self.pool.counts[idx]
+        return counts @ self.price if self.price is not None else np.zeros(len(counts))
+
+    def set_cost_phase(self, on: bool) -> None:
+        """Phase 2 (``on``): slacks fixed at zero, objective the columns' cost. Phase 1: slacks free
+        at cost 1, columns free of cost."""
+        if on == self.cost_phase:
+            return
+        if on and self.price is None:
+            raise ValueError("the cost phase needs prices")
+        M, n = self.M, self.pool.n
+        slacks = np.arange(M)
+        self.lp.set_col_costs(slacks, np.zeros(M) if on else np.ones(M))
+        self.lp.set_col_bounds(slacks, np.zeros(M), np.zeros(M) if on else np.full(M, INF))
+        self.lp.set_col_costs(np.arange(M, M + n), self.column_costs() if on else np.zeros(n))
+        self.cost_phase = on
 
     # ---- network rows
     def add_network_rows(self, keys: list[StarRow]) -> None:
@@ -329,7 +365,11 @@ class Master:
 
     # ---- solving
     def solve(self, stop: Stop | None = None) -> float:
+        """The LP's optimum; ``inf`` when it is infeasible (phase 2 only: phase 1 always has a
+        solution)."""
         status = self.lp.solve(stop)
+        if status == "infeasible" and self.cost_phase:
+            return INF
         if status != "optimal":
             if status in ("time_limit", "interrupted"):    # the engine saw the deadline first
                 raise Stopped(status)
@@ -351,6 +391,10 @@ class Master:
         pi = np.concatenate([[0.0], y[:M]])
         w = np.maximum(0.0, -y[M:M + C])
         per_stage = float(max(0.0, -y[M + C])) if self.max_stages is not None else 0.0
+        weight = (1.0 if self.cost_phase else 0.0) + (max(0.0, -float(y[self.row_budget]))
+                                                      if self.row_budget < self.R else 0.0)
+        if weight > 0:      # a column pays its cost in the objective and prices it on the budget row
+            w = w + weight * self.price
         nu = np.minimum(0.0, y[self.R:])
         f_end = np.zeros((M + 1, C))
         f_start = np.zeros((M + 2, C))
@@ -366,7 +410,8 @@ class Master:
             else:             # the stage starting at l+1 pays for c; the one ending at l gains inside G
                 f_start[l + 1, key.cls] -= v
                 end_u[l].append((_bits(key.inside), -v))
-        return Duals(pi, w, f_end, f_start, Universes.close(end_u, C), Universes.close(start_u, C), per_stage)
+        return Duals(pi, w, f_end, f_start, Universes.close(end_u, C), Universes.close(start_u, C), per_stage,
+                     weight)
 
     def violated_rows(self, T: float) -> list[StarRow]:
         """Star rows the current LP solution violates at threshold T (separation)."""

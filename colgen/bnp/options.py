@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from colgen.model.costs import CostOptions
+
 
 @dataclass(frozen=True)
-class BnpOptions:
-    """Options of method ``bnp``.
+class BnpOptions(CostOptions):
+    """Options of method ``bnp`` (with the cost options ``objective``, ``budget`` and
+    ``min_throughput`` of colgen/model/costs.py).
 
     ``prune``: ``safe`` (default: GPUs grouped into interchangeable classes), ``none`` (every GPU
     a class of its own, for ablations) or rule names (colgen/space/pruning.py); the heuristic rules
@@ -39,6 +42,7 @@ class BnpOptions:
     price_eps: float = 1e-7            #: a column must improve the LP by more than this
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         for name in ("columns_per_round", "node_budget", "heuristic_every", "pool_mip_nodes"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"BnpOptions.{name} must be a positive integer")

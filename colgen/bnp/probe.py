@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from colgen.model.instance import Instance
-from colgen.result import Placement, meets_limits, placement_throughput
+from colgen.result import Placement, meets_limits, placement_cost, placement_throughput
 
 
 class Outcome(Enum):
@@ -37,8 +37,8 @@ UNDECIDED = Probe(Outcome.UNDECIDED)
 class Incumbent:
     """The best placement found so far, offered to by the search, the trees and the heuristics."""
 
-    def __init__(self, instance: Instance, start: float | None = None):
-        self.instance = instance
+    def __init__(self, instance: Instance, start: float | None = None, budget: float | None = None):
+        self.instance, self.budget = instance, budget
         self.start = time.perf_counter() if start is None else start
         self.placement: Placement = ()
         self.value = 0.0
@@ -50,8 +50,10 @@ class Incumbent:
 
     def offer(self, placement: Placement) -> float:
         """Keep ``placement`` if it is better; return its value (throughput, tokens/s), 0 for a
-        placement that breaks the stage limits (heuristics may build one)."""
+        placement that breaks the stage limits or the budget (heuristics may build one)."""
         if not meets_limits(self.instance, placement):
+            return 0.0
+        if self.budget is not None and placement_cost(self.instance, placement) > self.budget * (1 + 1e-9):
             return 0.0
         value = placement_throughput(self.instance, placement)
         if value > self.value:

@@ -14,6 +14,13 @@ a target T, "is there a placement with every stage and link at least T?" (a *pro
    tree refutes its T; every integral node gives a placement (often worth more than T).
 
 The reported bound is the largest candidate not refuted (or the incumbent), so it is always valid.
+
+Under a budget (USD per hour) every exact answer carries the budget: the decision master and the
+pool MIP have a budget row, the configurations too, and the incumbent refuses a placement above
+it, so feasibility stays monotone in T and the same search applies. :class:`BnpCosts` provides the
+primitives of colgen/goals.py (the least cost at a threshold, the throughput under a budget), with
+one class space split by price and one master whose column pool every threshold of a frontier walk
+reuses.
 """
 
 from __future__ import annotations
@@ -28,10 +35,13 @@ from colgen.bnp.options import BnpOptions
 from colgen.bnp.primal import PrimalSchedule
 from colgen.bnp.probe import REFUTED, Incumbent, Outcome, Probe
 from colgen.bnp.tree import BranchAndPrice
+from colgen.goals import Answer, CostEngine, solve_goal
+from colgen.model.costs import Goal, require_prices
 from colgen.model.instance import Instance
 from colgen.progress import Heartbeat, Log, as_log
-from colgen.result import Result, relative_gap
+from colgen.result import Placement, Result, relative_gap
 from colgen.space.class_space import ClassSpace, class_space
+from colgen.space.greedy import greedy_at
 from colgen.space.pruning import parse_rules, smaller_k
 from colgen.stop import Stop, Stopped
 
@@ -157,21 +167,30 @@ class ThresholdSearch:
             cap = min(cap, self.hi)
 
 
-def _engine(instance: Instance, options: BnpOptions, *, stop: Stop, gap: float, backend: str,
-            log: Log) -> tuple[Instance, ClassSpace, ThresholdSearch] | None:
-    """The search's parts, wired once (None when the fluid bound already proves infeasibility)."""
+def _space(instance: Instance, options: BnpOptions, prices: np.ndarray | None = None,
+           budget: float | None = None) -> tuple[Instance, ClassSpace]:
+    """The instance the rules leave (``smaller-k``) and its class space (with prices: split by price)."""
     rules = parse_rules(options.prune)
     if "hierarchical" in rules:
         raise ValueError("the hierarchical rule applies to the full ILP only")
     inst = smaller_k(instance) if "smaller-k" in rules else instance
     space = class_space(inst.tables, symmetry="symmetry" in rules, single_type="same-type" in rules,
-                        limits=inst.stage_limits)
+                        limits=inst.stage_limits, prices=prices, budget=budget)
+    return inst, space
+
+
+def _engine(instance: Instance, options: BnpOptions, *, stop: Stop, gap: float, backend: str,
+            log: Log, prices: np.ndarray | None = None,
+            budget: float | None = None) -> tuple[Instance, ClassSpace, ThresholdSearch] | None:
+    """The search's parts, wired once (None when the fluid bound already proves infeasibility)."""
+    inst, space = _space(instance, options, prices, budget)
     V = space.candidates()
     log(f"bnp: {inst.num_layers} layers, {inst.num_gpus} GPUs in {space.num_classes} classes, "
-        f"K={space.max_k}; {len(V)} candidate values; fluid bound {space.upper:.6g}")
+        f"K={space.max_k}; {len(V)} candidate values; fluid bound {space.upper:.6g}"
+        + (f"; budget {budget:.6g} USD per hour" if budget is not None else ""))
     if space.upper <= 0 or not len(V):
         return None
-    incumbent = Incumbent(inst, stop.start)
+    incumbent = Incumbent(inst, stop.start, budget)
     pool_mip = PoolMip(space, backend, stop)
     tree = BranchAndPrice(space, backend=backend, options=options, stop=stop, log=log, incumbent=incumbent,
                           pool_mip=pool_mip)
@@ -183,11 +202,27 @@ def _engine(instance: Instance, options: BnpOptions, *, stop: Stop, gap: float, 
 
 def solve_bnp(instance: Instance, options: BnpOptions | None = None, *, stop: Stop | None = None,
               gap: float = 0.0, backend: str = "auto", log: Log | None = None) -> Result:
-    """Branch-and-price over the threshold candidates (see the module docstring)."""
+    """Branch-and-price over the threshold candidates (see the module docstring); a cost objective
+    or limit (``options.objective``, ``budget``, ``min_throughput``, the instance's costs block) is
+    answered by colgen/goals.py on :class:`BnpCosts`."""
     options = options or BnpOptions()
     stop = stop or Stop()
     say = as_log(log)
-    parts = _engine(instance, options, stop=stop, gap=gap, backend=backend, log=say)
+    goal = Goal.of(instance, options.objective, options.budget, options.min_throughput)
+    if not goal.plain:
+        engine = BnpCosts(instance, options, stop=stop, gap=gap, backend=backend, log=say)
+        result = solve_goal(instance, goal, engine, "bnp")
+        result.timings["solve"] = stop.elapsed()
+        result.statistics.update(engine.statistics())
+        return result
+    return _fastest(instance, options, stop=stop, gap=gap, backend=backend, log=say)
+
+
+def _fastest(instance: Instance, options: BnpOptions, *, stop: Stop, gap: float, backend: str, log: Log,
+             prices: np.ndarray | None = None, budget: float | None = None) -> Result:
+    """The threshold search for the largest throughput (within ``budget`` USD per hour)."""
+    say = log
+    parts = _engine(instance, options, stop=stop, gap=gap, backend=backend, log=say, prices=prices, budget=budget)
     if parts is None:
         return Result(instance.name, "bnp", "infeasible", (), None, None, timings={"solve": stop.elapsed()})
     _inst, space, search = parts
@@ -229,3 +264,91 @@ def threshold_lp_bound(instance: Instance, stop: Stop | None = None) -> float | 
     except Stopped:
         return None
     return parts[2].bound()
+
+
+class BnpCosts(CostEngine):
+    """The primitives of colgen/goals.py by branch-and-price.
+
+    ``cheapest_at(T)``: T is raised to the first candidate value >= T (a placement's throughput is
+    one); where no link can bind the configuration ILP answers it exactly with a cost objective,
+    else (after the component bound, which may refute T) the least-cost branch-and-price
+    (colgen/bnp/tree.py), started from the greedy's placement at T. One master serves every
+    threshold: a frontier walk climbs the thresholds and keeps every column fast enough for the
+    next ones (warm starts). ``max_throughput(budget)``: the threshold search with a budget row."""
+
+    def __init__(self, instance: Instance, options: BnpOptions, *, stop: Stop, gap: float = 0.0,
+                 backend: str = "auto", log: Log | None = None):
+        super().__init__(instance, stop)
+        self.options, self.gap, self.backend, self.say = options, gap, backend, as_log(log)
+        self.prices = require_prices(instance, "a cost objective or budget")
+        self.inst, self.space = _space(instance, options, self.prices)
+        self.V = self.space.candidates()
+        self.tree: BranchAndPrice | None = None
+        self.searches: list[dict] = []
+        self.walked = 0
+
+    def candidates(self) -> np.ndarray:
+        return self.V
+
+    def _tree(self) -> BranchAndPrice:
+        if self.tree is None:
+            self.tree = BranchAndPrice(self.space, backend=self.backend, options=self.options, stop=self.stop,
+                                       log=self.say, incumbent=Incumbent(self.inst, self.stop.start),
+                                       pool_mip=PoolMip(self.space, self.backend, self.stop))
+        return self.tree
+
+    def statistics(self) -> dict:
+        out = {"classes": self.space.num_classes, "candidates": len(self.V), "thresholds_walked": self.walked}
+        if self.tree is not None:
+            st = self.tree.stats
+            out.update(columns=self.tree.master.pool.n, master_solves=st.master_solves,
+                       pricing_calls=st.pricing_calls, nodes=st.nodes)
+        if self.searches:
+            out["throughput_searches"] = self.searches
+        return out
+
+    def max_throughput(self, budget: float | None) -> Answer:
+        r = _fastest(self.instance, self.options, stop=self.stop, gap=self.gap, backend=self.backend, log=self.say,
+                     prices=self.prices, budget=budget)
+        self.searches.append({"budget": budget, "status": r.status, "nodes": r.statistics.get("nodes")})
+        return Answer(r.status, r.placement, r.bound)
+
+    def cheapest_at(self, T: float) -> Answer:
+        i = int(np.searchsorted(self.V, T * (1 - 1e-12), side="left"))
+        self.walked += 1
+        if i >= len(self.V):
+            return Answer("infeasible")
+        T = float(self.V[i])
+        space, opt = self.space, self.options
+        t0 = self.stop.elapsed()
+        eligible = space.eligible(T)
+        upper: Placement = ()
+        how = "bnp"
+        if opt.configurations and network_free(space, T, eligible):
+            answer = decide(space, eligible, backend=self.backend, stop=self.stop, cheapest=True)
+            if answer is False:
+                return self._said(T, Answer("infeasible"), "config", t0)
+            if answer:
+                return self._said(T, Answer("optimal", answer, float(space.cost(self._counts(answer)))), "config", t0)
+        elif opt.network_checks:
+            checked = component_check(space, T, eligible, backend=self.backend, stop=self.stop)
+            if checked is not None and checked.outcome is Outcome.REFUTED:
+                return self._said(T, Answer("infeasible"), "component", t0)
+            if checked is not None:
+                upper = checked.placement
+        if not space.single_type:
+            found = greedy_at(space, T, eligible)
+            if found and (not upper or space.cost(self._counts(found)) < space.cost(self._counts(upper))):
+                upper = found
+        out = self._tree().cheapest_at(T, eligible, upper)
+        return self._said(T, Answer(out.status, out.placement, out.lower), how, t0)
+
+    def _counts(self, placement: Placement) -> np.ndarray:
+        return np.bincount(self.space.classes.of[[g for s in placement for g in s.gpu_ids]],
+                           minlength=self.space.num_classes)
+
+    def _said(self, T: float, answer: Answer, how: str, t0: float) -> Answer:
+        cost = f"{float(self.space.cost(self._counts(answer.placement))):.6g} USD/h" if answer.placement else "-"
+        self.say(f"  cost T={T:<12.6g} {answer.status:<11} {how:<9} cheapest {cost:<16} "
+                 f"{self.stop.elapsed() - t0:7.2f}s  {self.stop.elapsed():7.2f}s")
+        return answer

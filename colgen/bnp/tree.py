@@ -5,6 +5,14 @@ A node is a list of branching decisions (colgen/bnp/branching.py). Its LP is the
 (colgen/bnp/pricing.py) until no column has positive value, with star rows separated lazily. An
 infeasible node LP (a converged phase-1 objective above zero, or the Lagrangian bound proving it)
 prunes the node; a node on which every branching rule is integral yields a placement.
+
+:meth:`BranchAndPrice.cheapest_at` is the least-cost version at T: the node LP goes on to the
+master's cost phase (``min sum cost_a z_a``, pricing with every class's price added to its
+capacity dual), its value (or, before it converges, the Lagrangian bound ``LP - M * max value per
+layer``) is a lower bound of the node, nodes that cannot beat the cheapest placement found are
+pruned, and branching is the same. A node on which every rule is integral is solved: its
+placement costs exactly its LP value (cost is linear in the class counts, which the node fixes per
+segment).
 """
 
 from __future__ import annotations
@@ -24,7 +32,22 @@ from colgen.bnp.probe import LP_FEASIBLE, REFUTED, UNDECIDED, Incumbent, Probe
 from colgen.progress import Log
 from colgen.result import Placement
 from colgen.space.class_space import ClassSpace
-from colgen.stop import Stop
+from colgen.stop import Stop, Stopped
+
+#: Relative margin by which a node's lower bound must stay below the cheapest cost found to be explored.
+COST_RTOL = 1e-9
+
+
+@dataclass
+class Cheapest:
+    """The answer of :meth:`BranchAndPrice.cheapest_at`: the cheapest placement found (with its
+    cost, USD per hour), a proven lower bound on the least cost, and ``status``: optimal (the
+    placement is the cheapest), infeasible (none reaches T), or why the search stopped early."""
+
+    status: str
+    placement: Placement = ()
+    cost: float = np.inf
+    lower: float = 0.0
 
 
 @dataclass
@@ -86,15 +109,33 @@ class BranchAndPrice:
 
     def node_lp(self, T: float, eligible: np.ndarray, decisions: list[Decision]) -> bool:
         """Column generation at a node; True when its LP is feasible (solution left in the LP)."""
-        master, st, opt = self.master, self.stats, self.options
+        master, opt = self.master, self.options
+        master.set_cost_phase(False)
         master.drop_idle_rows(opt.row_age)
         master.enable(self.column_mask(T, decisions))
+        return self._phase1(T, eligible, decisions)
+
+    def _price(self, eligible: np.ndarray, decisions: list[Decision]):
+        t = time.perf_counter()
+        opt = self.options
+        priced = self.pricer.price(self.problem(eligible, decisions), opt.columns_per_round, opt.price_eps)
+        self.stats.pricing_seconds += time.perf_counter() - t
+        self.stats.pricing_calls += 1
+        return priced
+
+    def _solve(self) -> float:
+        t = time.perf_counter()
+        obj = self.master.solve(self.stop)
+        self.stats.lp_seconds += time.perf_counter() - t
+        self.stats.master_solves += 1
+        return obj
+
+    def _phase1(self, T: float, eligible: np.ndarray, decisions: list[Decision]) -> bool:
+        """Phase-1 column generation with star-row separation; True when the LP is feasible."""
+        master, st, opt = self.master, self.stats, self.options
         while True:
             self.stop.check()
-            t = time.perf_counter()
-            obj = master.solve(self.stop)
-            st.lp_seconds += time.perf_counter() - t
-            st.master_solves += 1
+            obj = self._solve()
             if obj <= opt.feasibility_eps:
                 rows = master.violated_rows(T)
                 if not rows:
@@ -102,16 +143,105 @@ class BranchAndPrice:
                 master.add_network_rows(rows)
                 st.network_rows = len(master.net_keys)
                 continue
-            t = time.perf_counter()
-            priced = self.pricer.price(self.problem(eligible, decisions), opt.columns_per_round, opt.price_eps)
-            st.pricing_seconds += time.perf_counter() - t
-            st.pricing_calls += 1
+            priced = self._price(eligible, decisions)
             # Lagrangian bound: the columns of any solution cover at most M layers in all
             # (sum_a z_a L_a <= M), so no solution gains more than M times the best value per layer.
             if obj - self.M * priced.best_per_layer > opt.feasibility_eps or not len(priced.value):
                 return False
             if not master.add_columns(priced.start, priced.end, priced.shape, priced.counts):
                 raise RuntimeError("pricing returned only columns already in the pool (internal error)")
+
+    def cost_lp(self, T: float, eligible: np.ndarray, decisions: list[Decision], cutoff: float) -> float | None:
+        """The node's least-cost LP (phase 1, then the cost phase) and its value, a lower bound on the
+        cost of every placement of the node; None when the node is infeasible or its bound reaches
+        ``cutoff`` (it cannot hold a cheaper placement)."""
+        if not self.node_lp(T, eligible, decisions):
+            return None
+        master, st = self.master, self.stats
+        margin = COST_RTOL * max(1.0, abs(cutoff)) if np.isfinite(cutoff) else 0.0
+        while True:
+            self.stop.check()
+            master.set_cost_phase(True)
+            obj = self._solve()
+            if not np.isfinite(obj):
+                return None            # numerically infeasible without the slacks: treat as infeasible
+            rows = master.violated_rows(T)
+            if rows:                   # a new star row may cut the phase-1 point: feasibility first
+                master.add_network_rows(rows)
+                st.network_rows = len(master.net_keys)
+                master.set_cost_phase(False)
+                if not self._phase1(T, eligible, decisions):
+                    return None
+                continue
+            priced = self._price(eligible, decisions)
+            lower = obj - self.M * priced.best_per_layer        # Lagrangian: sum_a z_a L_a = M
+            if lower >= cutoff - margin:
+                return None
+            if not len(priced.value):
+                return max(lower, 0.0)
+            if not master.add_columns(priced.start, priced.end, priced.shape, priced.counts):
+                raise RuntimeError("pricing returned only columns already in the pool (internal error)")
+
+    def cheapest_at(self, T: float, eligible: np.ndarray, upper: Placement = (),
+                    node_budget: int | None = None) -> Cheapest:
+        """Least-cost branch-and-price at T (module docstring), depth first; ``upper``: a placement
+        reaching T known beforehand (its cost prunes from the start). A time limit or interrupt
+        returns the cheapest placement so far with the proven lower bound (the least bound of the
+        open nodes)."""
+        space = self.space
+        self.master.set_threshold_rows(T)
+        self.master.drop_columns(self.master.pool.view("tau") < T)
+        best, best_cost = upper, float(space.cost(self.counts_of(upper))) if upper else np.inf
+        stack: list[tuple[list[Decision], float]] = [([], 0.0)]
+        explored, parent = 0, 0.0
+        self.state = TreeState(T=T, active=True)
+
+        def lower(here: float) -> float:
+            return min([best_cost, here] + [lb for _, lb in stack])
+
+        def offer(placement: Placement | None) -> None:
+            nonlocal best, best_cost
+            if placement:
+                cost = float(space.cost(self.counts_of(placement)))
+                if cost < best_cost:
+                    best, best_cost = placement, cost
+
+        try:
+            while stack:
+                decisions, parent = stack.pop()
+                if parent >= best_cost - COST_RTOL * max(1.0, best_cost):
+                    continue
+                if node_budget is not None and explored >= node_budget:
+                    return Cheapest("node_limit", best, best_cost, lower(parent))
+                self.stats.nodes += 1
+                explored += 1
+                self.state = TreeState(T, explored, len(stack), len(decisions), True)
+                self.stats.max_depth = max(self.stats.max_depth, len(decisions))
+                value = self.cost_lp(T, eligible, decisions, best_cost)
+                if value is None:
+                    continue
+                result = branch(self.rules, self.fractional())
+                if not isinstance(result, tuple):
+                    offer(self.placement(result))
+                    continue
+                if explored == 1 or explored % self.options.heuristic_every == 0:
+                    offer(self.pool_mip(self.master.pool, T, self.options.pool_mip_nodes, cheapest=True,
+                                        cutoff=best_cost))
+                first, second = result
+                stack.append(([*decisions, second], value))
+                stack.append(([*decisions, first], value))
+            if not best:
+                return Cheapest("infeasible")
+            return Cheapest("optimal", best, best_cost, best_cost)
+        except Stopped as why:
+            return Cheapest(why.reason, best, best_cost, lower(parent))
+        finally:
+            self.state.active = False
+
+    def counts_of(self, placement: Placement) -> np.ndarray:
+        """GPU counts per class of a placement."""
+        return np.bincount(self.space.classes.of[[g for s in placement for g in s.gpu_ids]],
+                           minlength=self.C) if placement else np.zeros(self.C, dtype=np.int64)
 
     def fractional(self) -> Fractional:
         """The node's LP solution on its active columns, as the branching rules read it."""

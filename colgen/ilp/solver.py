@@ -13,6 +13,7 @@ from colgen.choices import FORMULATIONS
 from colgen.errors import InputError
 from colgen.ilp.model import build, guarded_build
 from colgen.ilp.size import estimate
+from colgen.model.costs import CostOptions
 from colgen.model.instance import Instance
 from colgen.progress import Heartbeat, Log, as_log
 from colgen.result import Result, placement_throughput, relative_gap
@@ -23,8 +24,9 @@ from colgen.stop import Stop, Stopped
 
 
 @dataclass(frozen=True)
-class IlpOptions:
-    """Options of method ``ilp``.
+class IlpOptions(CostOptions):
+    """Options of method ``ilp`` (with the cost options ``objective``, ``budget`` and
+    ``min_throughput`` of colgen/model/costs.py).
 
     ``formulation``: ``compact`` (default), ``tight`` or ``seed`` (docs/ilp.md). ``prune``: ``none``
     (default), ``safe`` or rule names (colgen/space/pruning.py). ``verbose``: the engine's own log.
@@ -37,6 +39,7 @@ class IlpOptions:
     memory_limit_bytes: int | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.formulation not in FORMULATIONS:
             raise InputError("formulation", f"unknown formulation '{self.formulation}'",
                              f"use one of {', '.join(FORMULATIONS)}")
