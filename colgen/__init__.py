@@ -10,7 +10,9 @@ The public API::
     print(describe_result(inst, result))                        # stages, nodes, links, the bottleneck
     plot_placement(inst, result, "placement.png")               # needs the [plot] extra
 
-plus :func:`model_from_hf_config` and :func:`load_hf_config` (Hugging Face configs),
+plus :func:`pareto` (every non-dominated placement of throughput against USD per hour; ``solve``
+also takes ``objective="cost"`` or ``"cost-per-token"``, ``budget`` and ``min_throughput``),
+:func:`model_from_hf_config` and :func:`load_hf_config` (Hugging Face configs),
 :func:`plot_convergence` and :func:`run_sweep` (many solves, one CSV row each, local, Dask or Ray).
 Every function here has an example that the tests run (tests/test_docs.py); the reference is
 built with ``python -m pdoc colgen -o docs/api`` (docs/api.md).
@@ -46,6 +48,7 @@ _EXPORTS = {
     "load_hf_config": "colgen.model.hf",
     "load_instance": "colgen.model.instance",
     "model_from_hf_config": "colgen.model.hf",
+    "pareto": "colgen.api",
     "plot_convergence": "colgen.report.plot",
     "plot_placement": "colgen.report.plot",
     "run_sweep": "colgen.sweep",
@@ -56,7 +59,8 @@ _EXPORTS = {
 __all__ = [
     "BnpOptions", "BruteOptions", "ColgenError", "IlpOptions", "InputError", "Instance", "Placement", "Result",
     "Stage", "Stop", "Verdict", "__version__", "describe_result", "instance_from_dict", "load_hf_config",
-    "load_instance", "model_from_hf_config", "plot_convergence", "plot_placement", "run_sweep", "solve", "verify",
+    "load_instance", "model_from_hf_config", "pareto", "plot_convergence", "plot_placement", "run_sweep", "solve",
+    "verify",
 ]
 
 if TYPE_CHECKING:

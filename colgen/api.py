@@ -16,7 +16,7 @@ from colgen.backends import check_backend_name
 from colgen.bnp.options import BnpOptions
 from colgen.bnp.search import solve_bnp
 from colgen.check.brute import BruteOptions, solve_brute
-from colgen.check.verify import verify
+from colgen.check.verify import verify, verify_frontier
 from colgen.choices import METHODS
 from colgen.errors import InputError, VerificationError
 from colgen.ilp.solver import IlpOptions, solve_ilp
@@ -24,9 +24,9 @@ from colgen.model.instance import Instance
 from colgen.progress import Log, as_log
 from colgen.result import Result
 from colgen.space.pruning import RULES, parse_rules
-from colgen.stop import Stop, catch_signals
+from colgen.stop import Stop, Stopped, catch_signals
 
-__all__ = ["VerificationError", "check", "method_options", "same_type_segments", "solve"]
+__all__ = ["VerificationError", "check", "method_options", "pareto", "same_type_segments", "solve"]
 
 Options = BnpOptions | IlpOptions | BruteOptions
 OPTIONS: dict[str, type] = {"bnp": BnpOptions, "ilp": IlpOptions, "brute": BruteOptions}
@@ -103,6 +103,61 @@ def solve(instance: Instance, method: str = "bnp", *, time_limit: float | None =
         result.trace.append(last)       # every trace ends with what the result says, at the end of the run
     check(instance, result)
     return result
+
+
+def pareto(instance: Instance, method: str = "bnp", *, time_limit: float | None = None, backend: str = "auto",
+           log: Log | Callable[[str], None] | None = None, options: Options | None = None,
+           **fields: Any) -> dict[str, Any]:
+    """Every non-dominated (throughput, USD per hour) placement, exact, each one verified: the JSON
+    report of ``colgen pareto`` (``points`` in increasing throughput, each with ``throughput``,
+    ``cost_per_hour``, ``usd_per_million_tokens`` and ``allocations``; ``status`` optimal when the
+    frontier is complete). The instance's limits (its costs block, and ``budget`` or
+    ``min_throughput`` among the options) hold for every point; ``objective`` is not used.
+
+    >>> from colgen import load_instance, pareto
+    >>> report = pareto(load_instance("instances/seed-demo-priced.json"), "bnp")
+    >>> report["status"], len(report["points"]) > 1
+    ('optimal', True)
+    >>> [round(p["cost_per_hour"], 2) for p in report["points"]][:3]
+    [2.02, 3.03, 4.04]
+    """
+    from colgen.bnp.search import BnpCosts
+    from colgen.check.brute import BruteCosts
+    from colgen.goals import Frontier, frontier_report
+    from colgen.goals import pareto as walk
+    from colgen.ilp.solver import IlpCosts
+    from colgen.model.costs import Goal, require_prices
+
+    stop = Stop(time_limit)
+    opts = method_options(method, options, **fields)
+    if time_limit is not None and not time_limit > 0:
+        raise InputError("time_limit", f"{time_limit} is not a positive number of seconds")
+    check_backend_name(backend)
+    say = as_log(log)
+    goal = Goal.of(instance, "cost", opts.budget, opts.min_throughput)
+    require_prices(instance, "the frontier of throughput against cost")
+    name = method if method != "ilp" else f"ilp-{opts.formulation}"
+    with catch_signals():
+        try:
+            if method == "brute":
+                engine = BruteCosts(instance, opts, stop, say)
+            elif method == "bnp":
+                engine = BnpCosts(instance, opts, stop=stop, backend=backend, log=say)
+            else:
+                engine = IlpCosts(instance, opts, stop=stop, backend=backend, log=say)
+            frontier = walk(instance, goal, engine)
+            frontier.statistics.update(engine.statistics())
+        except Stopped as why:
+            frontier = Frontier([], why.reason)
+    report = frontier_report(instance, frontier, name, goal)
+    violations = verify_frontier(instance, report)
+    if violations:
+        raise VerificationError(f"{name} returned a frontier the verifier rejects: " + "; ".join(violations))
+    report["statistics"]["verified"] = True
+    report["timings"] = {"total": stop.elapsed()}
+    report["options"] = {"method": method, "time_limit": time_limit, "backend": backend,
+                         **{k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(opts).items()}}
+    return report
 
 
 def same_type_segments(instance: Instance, stop: Stop, backend: str = "auto") -> set[tuple[int, int]]:

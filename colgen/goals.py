@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from colgen.model.costs import Goal, usd_per_million_tokens
+from colgen.model.costs import LIMIT_RTOL, Goal, usd_per_million_tokens
 from colgen.model.instance import Instance
 from colgen.result import Placement, Result, placement_cost, placement_throughput, usd
 from colgen.stop import Stop, Stopped
@@ -86,6 +86,12 @@ def non_dominated(points: list[Point]) -> list[Point]:
     return out[::-1]
 
 
+def threshold_of(least: float | None) -> float:
+    """The threshold that answers a least throughput: the limit less its relative slack, so that a
+    limit computed in floating point (a job's deadline) admits the placement that meets it exactly."""
+    return 0.0 if least is None else least * (1 - LIMIT_RTOL)
+
+
 class CostEngine(ABC):
     """A method's primitives for cost-aware placement (see the module docstring)."""
 
@@ -103,6 +109,35 @@ class CostEngine(ABC):
         """Every value a placement's throughput can take, ascending (for the walk)."""
         raise NotImplementedError
 
+    def statistics(self) -> dict[str, Any]:
+        """What the engine did (for the result's statistics)."""
+        return {}
+
+    def fastest_of_cheapest(self, T: float) -> Answer:
+        """``cheapest_at(T)``, then among the placements of that least cost the fastest: the walk
+        goes on while the cost stays (a tie-break; cut short by a limit, the cheapest so far)."""
+        a = self.cheapest_at(T)
+        if a.status != "optimal":
+            return a
+        V = self.candidates()
+        p = self.point(a.placement)
+        i = int(np.searchsorted(V, T, side="left"))
+        try:
+            while True:
+                i = max(i + 1, int(np.searchsorted(V, p.throughput, side="right")))
+                if i >= len(V):
+                    break
+                b = self.cheapest_at(float(V[i]))
+                if b.status != "optimal":
+                    break
+                q = self.point(b.placement)
+                if q.cost > p.cost * (1 + LIMIT_RTOL):
+                    break
+                a, p = Answer("optimal", b.placement, a.bound), q
+        except Stopped:
+            pass
+        return a
+
     def point(self, placement: Placement) -> Point:
         return Point(placement_throughput(self.instance, placement), float(placement_cost(self.instance, placement)),
                      placement)
@@ -110,7 +145,7 @@ class CostEngine(ABC):
     def frontier(self, least: float | None = None, cap: float | None = None) -> Frontier:
         """The walk over thresholds (module docstring) from ``least``, until the cost passes ``cap``."""
         V = self.candidates()
-        i = int(np.searchsorted(V, least, side="left")) if least is not None else 0
+        i = int(np.searchsorted(V, threshold_of(least), side="left"))
         points: list[Point] = []
         status, solves = "optimal", 0
         try:
@@ -123,7 +158,7 @@ class CostEngine(ABC):
                     status = answer.status
                     break
                 p = self.point(answer.placement)
-                if cap is not None and p.cost > cap * (1 + 1e-9):
+                if cap is not None and p.cost > cap * (1 + LIMIT_RTOL):
                     break
                 points.append(p)
                 # The next threshold above this placement (at least the next candidate: a throughput
@@ -160,7 +195,7 @@ def _reaching(goal: Goal) -> str:
 
 def _cheapest_words(engine: CostEngine, goal: Goal) -> tuple[str, float | None]:
     """'the cheapest placement (reaching X) costs C' (or that there is none), and C."""
-    a = engine.cheapest_at(goal.min_throughput or 0.0)
+    a = engine.cheapest_at(threshold_of(goal.min_throughput))
     if a.status == "optimal" and a.placement:
         cost = float(placement_cost(engine.instance, a.placement))
         return f"the cheapest placement{_reaching(goal)} costs {usd(cost)} per hour", cost
@@ -202,8 +237,17 @@ def _fastest(instance: Instance, goal: Goal, engine: CostEngine, method: str) ->
     a = engine.max_throughput(budget)
     if a.placement:
         thr = placement_throughput(instance, a.placement)
-        if least is None or thr >= least * (1 - 1e-9):
-            return _result(instance, goal, method, a.status, a.placement, a.bound)
+        if least is None or thr >= least * (1 - LIMIT_RTOL):
+            placement = a.placement
+            if a.status == "optimal":      # among the fastest, the cheapest (a tie-break)
+                try:
+                    b = engine.cheapest_at(thr)
+                    if b.status == "optimal" and (placement_cost(instance, b.placement)
+                                                  < placement_cost(instance, placement)):
+                        placement = b.placement
+                except Stopped:
+                    pass
+            return _result(instance, goal, method, a.status, placement, a.bound)
         if a.status == "optimal" or (a.bound is not None and a.bound < least):
             within = f" within {usd(budget)} per hour" if budget is not None else ""
             return _result(instance, goal, method, "infeasible", why=(
@@ -222,12 +266,12 @@ def _fastest(instance: Instance, goal: Goal, engine: CostEngine, method: str) ->
 
 def _cheapest(instance: Instance, goal: Goal, engine: CostEngine, method: str) -> Result:
     budget, least = goal.max_usd_per_hour, goal.min_throughput
-    a = engine.cheapest_at(least or 0.0)
+    a = engine.fastest_of_cheapest(threshold_of(least))
     if a.placement:
         cost = float(placement_cost(instance, a.placement))
-        if budget is None or cost <= budget * (1 + 1e-9):
+        if budget is None or cost <= budget * (1 + LIMIT_RTOL):
             return _result(instance, goal, method, a.status, a.placement, a.bound)
-        if a.status == "optimal" or (a.bound is not None and a.bound > budget * (1 + 1e-9)):
+        if a.status == "optimal" or (a.bound is not None and a.bound > budget * (1 + LIMIT_RTOL)):
             return _result(instance, goal, method, "infeasible", why=(
                 f"the cheapest placement{_reaching(goal)} costs {usd(cost)} per hour, above the budget of "
                 f"{usd(budget)} ({goal.source('max_usd_per_hour')})"), cheapest_usd_per_hour=cost)
@@ -322,3 +366,30 @@ def pareto(instance: Instance, goal: Goal, engine: CostEngine) -> Frontier:
     f = engine.frontier(goal.min_throughput, goal.max_usd_per_hour)
     f.points = [p for p in f.points if goal.meets(p.throughput, p.cost)]
     return f
+
+
+def point_result(instance: Instance, point: Point, method: str, goal: Goal, proven: bool = True) -> Result:
+    """A frontier point as a result the verifier checks: the largest throughput within a budget of
+    the point's own cost (proven for every point of a complete frontier)."""
+    limits = goal.to_dict()
+    limits["max_usd_per_hour"] = point.cost if goal.charge == "used" else limits["max_usd_per_hour"]
+    return Result(instance.name, method, "optimal" if proven else "heuristic", point.placement, point.throughput,
+                  point.throughput if proven else None, objective_kind="throughput", goal=limits)
+
+
+def frontier_report(instance: Instance, frontier: Frontier, method: str, goal: Goal) -> dict[str, Any]:
+    """The JSON of ``colgen pareto``: ``points`` in increasing throughput, each with its throughput,
+    cost per hour, USD per million tokens and allocations (as in a result report)."""
+    from colgen import __version__
+
+    points = []
+    for p in frontier.points:
+        report = point_result(instance, p, method, goal, frontier.status == "optimal").to_dict(instance)
+        points.append({"throughput": p.throughput, "cost_per_hour": p.cost,
+                       "usd_per_million_tokens": p.usd_per_million_tokens, "summary": report["summary"],
+                       "allocations": report["allocations"], "connections": report["connections"]})
+    return {"colgen_version": __version__, "instance": instance.name, "method": method, "status": frontier.status,
+            "points": points, "goal": goal.to_dict(),
+            "units": {"throughput": "tokens/s", "cost_per_hour": "USD per hour",
+                      "usd_per_million_tokens": "USD per million tokens"},
+            "statistics": {**frontier.statistics, "thresholds_walked": frontier.solves}}

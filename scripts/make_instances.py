@@ -163,12 +163,36 @@ def hf_llama_70b() -> dict[str, Any]:
     }
 
 
+#: List prices per GPU-hour (USD), from the original solver's cloud table
+#: (its cloud_instances_specs.csv, a copy in tests/data/legacy/cloud): an
+#: instance's price divided by its GPUs. AWS where it lists the GPU, Azure for the T4.
+LIST_PRICES = {
+    "H100": (12.29, "AWS p5.48xlarge, $98.32 for 8 H100"),
+    "H200": (12.29, "AWS p5en.48xlarge, $98.32 for 8 H200"),
+    "A100": (5.12, "AWS p4de.24xlarge, $40.96 for 8 A100 80GB"),
+    "L40S": (3.42, "AWS g6e.48xlarge, $27.39 for 8 L40S"),
+    "A10": (1.01, "AWS g5.xlarge, $1.01 for 1 A10G"),
+    "T4": (1.09, "Azure Standard_NCasT4_v3, $4.35 for 4 T4"),
+}
+
+
+def priced(doc: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``doc`` with the list price of each GPU type (:data:`LIST_PRICES`)."""
+    types = {name: {**spec, "price_per_hour": LIST_PRICES[name][0]} for name, spec in doc["gpu_types"].items()}
+    source = "; ".join(f"{name} ${LIST_PRICES[name][0]}/h ({LIST_PRICES[name][1]})" for name in doc["gpu_types"])
+    return {**doc, "name": f"{doc['name']}-priced", "description": f"{doc['description']}, with list prices",
+            "source": f"{doc['source']}; prices per GPU-hour from the original solver's cloud table: {source}",
+            "gpu_types": types}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--legacy-dir", default=str(Path(__file__).resolve().parents[1] / "instances" / "legacy"))
     args = ap.parse_args()
     docs = {"seed-tiny": seed_tiny(), "seed-demo": seed_demo(), "mixed-80x65": mixed_80x65(),
             "large-126x256": large_126x256(), "hf-llama-3.1-70b": hf_llama_70b()}
+    docs["seed-demo-priced"] = priced(docs["seed-demo"])
+    docs["large-126x256-priced"] = priced(docs["large-126x256"])
     legacy = Path(args.legacy_dir)
     if legacy.is_dir():
         for name in ("tiny", "small", "medium"):

@@ -139,7 +139,11 @@ def solve_brute(instance: Instance, options: BruteOptions | None = None, *, stop
     say = as_log(log)
     goal = Goal.of(instance, options.objective, options.budget, options.min_throughput)
     if not goal.plain:
-        return solve_goal(instance, goal, BruteCosts(instance, options, stop, say), "brute")
+        engine = BruteCosts(instance, options, stop, say)
+        result = solve_goal(instance, goal, engine, "brute")
+        result.timings["solve"] = stop.elapsed()
+        result.statistics.update(engine.statistics())
+        return result
     return _fastest(instance, options, stop, say)
 
 
@@ -187,6 +191,7 @@ class BruteCosts(CostEngine):
         super().__init__(instance, stop)
         self.options, self.say = options, as_log(log)
         self._all: Frontier | None = None
+        self._stats: dict = {}
 
     def frontier(self, least: float | None = None, cap: float | None = None) -> Frontier:
         _refuse_if_large(self.instance)
@@ -219,7 +224,11 @@ class BruteCosts(CostEngine):
             status = why.reason
         self.solves += 1
         points = [self.point(p.placement) for p in found]     # values as every engine computes them
-        return Frontier(non_dominated(points), status, 1, {"nodes": search.visited, "candidates": search.tried})
+        self._stats = {"nodes": search.visited, "candidates": search.tried}
+        return Frontier(non_dominated(points), status, 1, dict(self._stats))
+
+    def statistics(self) -> dict:
+        return dict(self._stats)
 
     def _frontier(self) -> Frontier:
         if self._all is None:
@@ -235,6 +244,9 @@ class BruteCosts(CostEngine):
         if f.status != "optimal":
             return Answer(f.status, ok[-1].placement if ok else ())
         return Answer("optimal", ok[-1].placement, ok[-1].throughput) if ok else Answer("infeasible")
+
+    def fastest_of_cheapest(self, T: float) -> Answer:
+        return self.cheapest_at(T)          # frontier points: the fastest of their cost already
 
     def cheapest_at(self, T: float) -> Answer:
         f = self._frontier()

@@ -327,3 +327,32 @@ def _least(instance: Instance, report: Report, thr: float, bad: Any) -> None:
     least = report.goal.get("min_throughput")
     if least is not None and thr < least * (1 - LIMIT_RTOL):
         bad(f"throughput {thr:.6g} tokens/s, below the result's least throughput {least:.6g}")
+
+
+def verify_frontier(instance: Instance, frontier: Mapping[str, Any]) -> list[str]:
+    """Check a frontier report (``colgen pareto``): every point is a valid placement whose
+    throughput, USD per hour and per million tokens are as claimed and that meets the report's limits
+    (its ``goal``) and the instance's; the points are in increasing throughput and cost, none
+    dominating another. Returns the violations (empty: valid)."""
+    out: list[str] = []
+    points = frontier.get("points") if isinstance(frontier, Mapping) else None
+    if not isinstance(points, list):
+        return ["the frontier holds no list of points"]
+    goal = frontier.get("goal") if isinstance(frontier.get("goal"), Mapping) else {}
+    last: tuple[float, float] | None = None
+    for i, p in enumerate(points):
+        if not isinstance(p, Mapping):
+            out.append(f"point {i} is not an object")
+            continue
+        cost = p.get("cost_per_hour")
+        report = {**p, "instance": frontier.get("instance"), "status": "heuristic", "objective": p.get("throughput"),
+                  "goal": {**goal, "max_usd_per_hour": cost}}
+        verdict = verify(instance, report)
+        out += [f"point {i}: {v}" for v in verdict.violations]
+        if verdict.ok and verdict.cost_per_hour is not None:
+            here = (float(verdict.objective), float(verdict.cost_per_hour))
+            if last is not None and not (here[0] > last[0] and here[1] > last[1]):
+                out.append(f"point {i} ({here[0]:.6g} tokens/s, {here[1]:.6g} USD/h) does not follow point {i - 1} "
+                           f"({last[0]:.6g} tokens/s, {last[1]:.6g} USD/h) in increasing throughput and cost")
+            last = here
+    return out

@@ -100,6 +100,12 @@ def solve(args: argparse.Namespace) -> int:
         fields.update(formulation=args.formulation, verbose=args.verbose)
     if args.no_network_checks:
         fields["network_checks"] = False
+    if args.objective != "throughput":
+        fields["objective"] = args.objective
+    if args.budget is not None:
+        fields["budget"] = args.budget
+    if args.min_throughput is not None:
+        fields["min_throughput"] = args.min_throughput
     result = run_solve(inst, args.method, time_limit=args.time_limit, gap=args.gap, backend=args.backend,
                        log=_log(args), **fields)
     report = result.to_dict(inst)
@@ -113,8 +119,41 @@ def solve(args: argparse.Namespace) -> int:
     if result.status == "optimal":
         return OK
     if result.status == "infeasible":
+        why = result.statistics.get("infeasible_because")
+        if why:
+            print(one_line(f"colgen: infeasible: {args.instance}: {why}"), file=sys.stderr)
         return INFEASIBLE
     return NO_PROOF if result.placement else NO_PLACEMENT
+
+
+def pareto(args: argparse.Namespace) -> int:
+    from colgen.api import pareto as frontier
+    from colgen.report.text import describe_frontier
+
+    if args.output:
+        _writable(args.output)
+    inst = load_instance(args.instance)
+    fields: dict[str, Any] = {}
+    if args.method == "ilp":
+        fields["formulation"] = args.formulation
+    if args.budget is not None:
+        fields["budget"] = args.budget
+    if args.min_throughput is not None:
+        fields["min_throughput"] = args.min_throughput
+    report = frontier(inst, args.method, time_limit=args.time_limit, backend=args.backend, log=_log(args), **fields)
+    try:
+        print(json.dumps(report, indent=1, allow_nan=False) if args.json else describe_frontier(inst, report))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        quiet_stdout()
+    if args.output:
+        _write(args.output, report)
+    if report["status"] == "optimal":
+        if report["points"]:
+            return OK
+        print(one_line(f"colgen: infeasible: {args.instance}: no placement meets the limits"), file=sys.stderr)
+        return INFEASIBLE
+    return NO_PROOF if report["points"] else NO_PLACEMENT
 
 
 #: Violations ``colgen verify`` lists on stdout (the count of the others follows).
@@ -161,6 +200,16 @@ def plot(args: argparse.Namespace) -> int:
 
     inst = load_instance(args.instance)
     data = read_json(args.result)
+    if args.kind == "pareto":
+        from colgen.report.plot import plot_pareto
+
+        try:
+            plot_pareto(inst, data, args.output, size=(w, h), dpi=args.dpi)
+        except OSError as exc:
+            raise InputError("--output", f"cannot write '{args.output}' ({exc.strerror or exc})",
+                             "choose a writable file path") from None
+        print(f"wrote {args.output}", file=sys.stderr)
+        return OK
     result = result_from_dict(data)
     verdict = check(inst, data) if result.placement else None
     if verdict is not None and not verdict.ok:
@@ -198,7 +247,7 @@ def generate(args: argparse.Namespace) -> int:
                          "use fewer GPUs, more --gpus-per-node, or --network uniform")
     doc = random_instance(args.seed, num_layers=args.layers, num_gpus=args.gpus, num_types=args.types,
                           max_k=args.max_gpus_per_segment, network=args.network,
-                          gpus_per_node=args.gpus_per_node)
+                          gpus_per_node=args.gpus_per_node, prices=None if args.prices == "none" else args.prices)
     instance_from_dict(doc)
     _write(args.output, doc)
     return OK

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from colgen import __version__
-from colgen.choices import BACKENDS, FORMULATIONS, METHODS, NETWORKS, PLOT_KINDS, SWEEP_ENGINES
+from colgen.choices import BACKENDS, FORMULATIONS, METHODS, NETWORKS, OBJECTIVES, PLOT_KINDS, SWEEP_ENGINES
 from colgen.cli.exitcodes import BAD_INPUT, INTERNAL, OK, REFUSED
 from colgen.errors import BackendError, ColgenError, InputError, ModelTooLargeError, VerificationError, one_line
 from colgen.limits import MAX_GPU_TYPES, MAX_GPUS, MAX_K, MAX_LAYERS, cap_address_space
@@ -39,6 +39,13 @@ def _positive(text: str) -> float:
     value = _float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text} must be a positive number")
+    return value
+
+
+def _nonnegative(text: str) -> float:
+    value = _float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be a number >= 0")
     return value
 
 
@@ -108,7 +115,8 @@ def parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="colgen", formatter_class=_Formatter,
         description="Exact LLM placement on heterogeneous GPU clusters (column generation and branch-and-price).",
-        epilog="exit codes: 0 optimal/ok, 1 placement without proof, 2 bad input, 3 infeasible, "
+        epilog="exit codes: 0 optimal/ok, 1 placement without proof, 2 bad input, 3 infeasible (a budget or "
+               "target no placement meets: the message gives the cheapest cost or the largest throughput), "
                "4 no placement in time, 5 refused (too large), 6 verification failed, 70 internal error, "
                "130/143 a second Ctrl-C/SIGTERM (see README.md)")
     p.add_argument("--version", action="version", version=f"colgen {__version__}")
@@ -128,9 +136,20 @@ def parser() -> argparse.ArgumentParser:
                    help="override torch_dtype (e.g. 1 for FP8 serving)")
     s.add_argument("--json", action="store_true", help="print {model, notices} as JSON")
 
-    s = _command(sub, "solve", "find a placement of maximum throughput and prove it optimal",
-                 "colgen solve instances/seed-demo.json --time-limit 60 -o result.json")
+    s = _command(sub, "solve", "find a placement of maximum throughput (or the cheapest, or the least USD per "
+                 "token) and prove it optimal",
+                 "colgen solve instances/seed-demo.json --time-limit 60 -o result.json\n  "
+                 "colgen solve instances/seed-demo-priced.json --objective cost --min-throughput 200000")
     s.add_argument("instance", help="instance JSON file")
+    s.add_argument("--objective", choices=OBJECTIVES, default="throughput",
+                   help="throughput: the largest (within --budget); cost: the cheapest USD per hour (reaching "
+                        "--min-throughput); cost-per-token: the least USD per million tokens; costs need a "
+                        "price_per_hour for every GPU")
+    s.add_argument("--budget", type=_nonnegative, metavar="USD_PER_HOUR",
+                   help="most USD per hour a placement may cost (with the instance's costs.max_usd_per_hour, "
+                        "the lower holds)")
+    s.add_argument("--min-throughput", type=_positive, metavar="TOKENS_PER_S",
+                   help="least throughput a placement must reach")
     s.add_argument("--method", choices=METHODS, default="bnp",
                    help="bnp: branch-and-price; ilp: the full joint ILP (baseline); brute: exhaustive search")
     s.add_argument("--formulation", choices=FORMULATIONS, default="compact", help="full-ILP formulation (ilp)")
@@ -148,15 +167,33 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--verbose", action="store_true", help="also show the LP/MIP engine's own log")
     s.add_argument("--quiet", action="store_true", help="no solver log on stderr")
 
+    s = _command(sub, "pareto", "every non-dominated placement of throughput against USD per hour, exact, each "
+                 "one verified (the instance needs a price for every GPU)",
+                 "colgen pareto instances/seed-demo-priced.json --json -o frontier.json")
+    s.add_argument("instance", help="instance JSON file")
+    s.add_argument("--method", choices=METHODS, default="bnp",
+                   help="bnp: branch-and-price; ilp: the full joint ILP; brute: exhaustive search")
+    s.add_argument("--formulation", choices=FORMULATIONS, default="compact", help="full-ILP formulation (ilp)")
+    s.add_argument("--backend", choices=BACKENDS, default="auto",
+                   help="LP/MIP engine; auto: Gurobi when its license takes the model, else HiGHS")
+    s.add_argument("--time-limit", type=_positive, metavar="S", help="seconds for the whole run")
+    s.add_argument("--budget", type=_nonnegative, metavar="USD_PER_HOUR", help="only placements costing at most this")
+    s.add_argument("--min-throughput", type=_positive, metavar="TOKENS_PER_S",
+                   help="only placements reaching this throughput")
+    s.add_argument("-o", "--output", metavar="FILE", help="write the frontier JSON here (atomically)")
+    s.add_argument("--json", action="store_true", help="print the frontier JSON on stdout")
+    s.add_argument("--quiet", action="store_true", help="no solver log on stderr")
+
     s = _command(sub, "plot", "draw a result: the placement along the layers (stages coloured by GPU type, nodes, "
                  "link throughputs, the bottleneck), or the search's convergence",
                  "colgen plot instances/hf-llama-3.1-70b.json result.json -o placement.png")
     s.add_argument("instance", help="instance JSON file")
-    s.add_argument("result", help="result JSON file (as written by colgen solve -o)")
+    s.add_argument("result", help="result JSON file (as written by colgen solve -o; for --kind pareto, by "
+                   "colgen pareto -o)")
     s.add_argument("-o", "--output", required=True, metavar="FILE", help="picture file: .png, .svg or .pdf")
     s.add_argument("--kind", choices=PLOT_KINDS, default="placement",
                    help="placement: stages along the layers; convergence: incumbent and bound over time; "
-                        "pareto: throughput against cost (needs cost-aware placement, not in colgen yet)")
+                        "pareto: the frontier of throughput against USD per hour (a colgen pareto file)")
     s.add_argument("--size", default="12x5", metavar="WxH", help="figure size in inches")
     s.add_argument("--dpi", type=_positive, default=100, help="pixels per inch (PNG)")
 
@@ -201,6 +238,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--network", choices=NETWORKS, default="nodes",
                    help="uniform: links never bind; nodes: node pairs at random speeds; distinct: every pair its own")
     s.add_argument("--gpus-per-node", type=_whole(1, MAX_GPUS, "GPUs per node"), default=2)
+    s.add_argument("--prices", choices=("none", "types", "nodes"), default="none",
+                   help="types: a random price per GPU-hour for each type; nodes: also some nodes at their own "
+                        "price")
 
     s = _command(sub, "import-legacy", "convert a configuration of the original solver (a folder of CSV files) into "
                  "an instance; every value ignored, defaulted or changed is named in a notice (docs/legacy.md)",

@@ -10,8 +10,7 @@ written atomically with the mode an ordinary write would give them.
   link bandwidths and throughputs on the arrows between them; the bottleneck outlined in red.
 * :func:`plot_convergence`: the incumbent's throughput and the proven bound over time, from the
   result's trace.
-* ``pareto`` (throughput against cost) has its place in :data:`KINDS` but needs cost-aware
-  placement, which colgen does not have yet.
+* :func:`plot_pareto`: the frontier of throughput against USD per hour (``colgen pareto``).
 """
 
 from __future__ import annotations
@@ -196,13 +195,62 @@ def plot_convergence(result: Result, path: str | Path | None = None, *, size: tu
     return fig
 
 
-def plot_pareto(instance: Instance, result: Result, path: str | Path | None = None, **_: Any) -> Figure:
-    """Throughput against cost: the place for cost-aware placement, which colgen does not have yet."""
-    raise InputError("--kind", "pareto needs cost-aware placement (throughput against GPU cost), which colgen "
-                     "does not have yet", "use --kind placement or --kind convergence")
+def plot_pareto(instance: Instance, frontier: dict[str, Any], path: str | Path | None = None, *,
+                size: tuple[float, float] = SIZE, dpi: float = DPI) -> Figure:
+    """The frontier of throughput against USD per hour (a ``colgen pareto`` report, whose points
+    the verifier checks first): each non-dominated placement a point, the steps between them, the
+    cheapest, the fastest and the least USD per million tokens labelled.
+
+    >>> from colgen import load_instance, pareto
+    >>> from colgen.report.plot import plot_pareto
+    >>> inst = load_instance("instances/seed-demo-priced.json")
+    >>> fig = plot_pareto(inst, pareto(inst, "bnp"))
+    >>> fig.axes[0].get_xlabel()
+    'cost (USD per hour)'
+    """
+    from colgen.check.verify import verify_frontier
+
+    bad = verify_frontier(instance, frontier)
+    if bad:
+        raise InputError("result", f"is not a valid frontier of {instance.name}: {bad[0]}",
+                         "plot a file written by colgen pareto -o, with the instance it was computed for")
+    points = frontier["points"]
+    if not points:
+        raise InputError("result", "the frontier has no point", "nothing to draw")
+    fig = _figure(size, dpi)
+    ax = fig.add_subplot()
+    cost = [p["cost_per_hour"] for p in points]
+    thr = [p["throughput"] for p in points]
+    ax.step(cost, thr, where="post", color="#1f77b4", alpha=0.5, lw=1)
+    ax.plot(cost, thr, "o", color="#1f77b4", ms=4, label="non-dominated placement")
+    best = min(range(len(points)), key=lambda i: points[i]["usd_per_million_tokens"])
+    marks: dict[int, list[str]] = {}
+    for what, i in (("cheapest", 0), ("least USD per million tokens", best), ("fastest", len(points) - 1)):
+        marks.setdefault(i, []).append(what)
+    for i, what in marks.items():
+        p = points[i]
+        last = i == len(points) - 1 and len(points) > 1
+        ax.annotate(f"{' and '.join(what)}: {si(p['throughput'], 'tok/s')}, \\${p['cost_per_hour']:.4g}/h, "
+                    f"\\${p['usd_per_million_tokens']:.3g}/M tokens", (p["cost_per_hour"], p["throughput"]),
+                    xytext=(-8, -4) if last else (10, 10 + 14 * (i == best and i != 0)), textcoords="offset points",
+                    fontsize=8, ha="right" if last else "left", va="top" if last else "bottom",
+                    color=BOTTLENECK if i == best else "black")
+    ax.plot([points[best]["cost_per_hour"]], [points[best]["throughput"]], "o", color=BOTTLENECK, ms=6,
+            label="least USD per million tokens")
+    ax.set_xlabel("cost (USD per hour)")
+    ax.set_ylabel("throughput (tokens/s)")
+    ax.grid(alpha=0.3)
+    ax.set_title(f"{instance.name}: {len(points)} non-dominated placements ({frontier.get('method', '?')}, "
+                 f"{frontier.get('status', '?')}); every point the fastest of its cost and the cheapest of its "
+                 "throughput", fontsize=9, loc="left")
+    ax.legend(fontsize=8, loc="lower right")
+    if path is not None:
+        save(fig, path)
+    return fig
 
 
-#: The pictures ``colgen plot --kind`` draws: name -> function(instance, result, path, size=, dpi=).
+#: The pictures ``colgen plot --kind`` draws: name -> function(instance, result, path, size=, dpi=) (for
+#: ``pareto`` the second argument is a ``colgen pareto`` report).
 KINDS: dict[str, Callable[..., Figure]] = {
     "placement": plot_placement,
     "convergence": lambda instance, result, path=None, **kw: plot_convergence(result, path, **kw),

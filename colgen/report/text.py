@@ -10,7 +10,7 @@ import numpy as np
 from colgen.model.hf import Analysis
 from colgen.model.instance import Instance
 from colgen.model.performance import gpu_throughput
-from colgen.result import Result, id_ranges
+from colgen.result import Result, id_ranges, usd
 from colgen.space.allocations import fitting_gpu_counts, space_sizes
 
 
@@ -60,6 +60,24 @@ def describe_instance(inst: Instance) -> str:
         for content, names in alike.items():
             shown = ", ".join(names[:3]) + (f", ... ({len(names)} nodes)" if len(names) > 3 else "")
             lines.append(f"  {content}: {shown}")
+    prices = [g.price_per_hour for g in inst.gpus]
+    if any(p is not None for p in prices):
+        by_type: dict[str, set[float | None]] = defaultdict(set)
+        for g in inst.gpus:
+            by_type[g.type].add(g.price_per_hour)
+        shown = "; ".join(f"{t} {', '.join('none' if p is None else usd(p) for p in sorted(ps, key=lambda p: p or 0))}"
+                          for t, ps in by_type.items())
+        whole = sum(p for p in prices if p is not None)
+        c = inst.costs
+        lines.append(f"prices per GPU-hour: {shown}; the whole cluster {usd(whole)}/h"
+                     + ("" if all(p is not None for p in prices) else " (GPUs without a price left out)")
+                     + f"; charge: {c.charge} ({'GPUs in use' if c.charge == 'used' else 'the whole cluster'})")
+        limits = [f"{name} {value:g}" for name, value in (
+            ("max_usd_per_hour", c.max_usd_per_hour), ("max_usd_per_million_tokens", c.max_usd_per_million_tokens),
+            ("job_tokens", c.job_tokens), ("job_max_usd", c.job_max_usd), ("job_max_hours", c.job_max_hours))
+            if value is not None]
+        if limits:
+            lines.append(f"  costs: {', '.join(limits)}")
     levels = inst.network.levels()
     if levels.size:
         lines.append(f"network: {levels.size} distinct bandwidths, {levels.min():g}..{levels.max():g} GB/s"
@@ -92,13 +110,16 @@ def describe_result(inst: Instance, result: Result) -> str:
     report = result.to_dict(inst)
     gap = report["gap"]
     head = f"{result.method}: {result.status}"
+    what = {"throughput": "throughput", "cost": "cost", "cost-per-token": "cost"}
     if result.objective is not None:
-        head += f", throughput {result.objective:.6g} tokens/s"
+        head += f", {what[result.objective_kind]} {_value(result.objective_kind, result.objective)}"
     if result.bound is not None:
-        head += f", bound {result.bound:.6g} tokens/s"
+        head += f", bound {_value(result.objective_kind, result.bound)}"
     if gap is not None:
         head += f", gap {100 * gap:.4f}%"
     lines = [head]
+    if result.statistics.get("infeasible_because"):
+        lines.append(f"infeasible: {result.statistics['infeasible_because']}")
     if not report["allocations"]:
         return "\n".join(lines)
     lines.append(report["summary"])
@@ -123,6 +144,29 @@ def describe_result(inst: Instance, result: Result) -> str:
             text = f"link {c['bandwidth_gbps']:.3g} GB/s{nodes}"
             mark = "  <- bottleneck" if b["kind"] == "link" and b["from_stage"] == c["from_stage"] else ""
             lines.append(f"  {'':>5}  {'|':<8} {text:<{width + 26}} {_si(c['throughput']):>7} tokens/s{mark}")
+    return "\n".join(lines)
+
+
+def _value(kind: str, x: float) -> str:
+    if kind == "throughput":
+        return f"{x:.6g} tokens/s"
+    return f"{usd(x)} per hour" if kind == "cost" else f"{usd(x)} per million tokens"
+
+
+def describe_frontier(inst: Instance, report: dict) -> str:
+    """What ``colgen pareto`` prints: one line per non-dominated placement, in increasing throughput."""
+    lines = [f"{report['method']}: {report['status']}, {len(report['points'])} non-dominated placement"
+             f"{'s' if len(report['points']) != 1 else ''} (throughput against USD per hour)"]
+    if report.get("infeasible_because"):
+        lines.append(f"infeasible: {report['infeasible_because']}")
+    if not report["points"]:
+        return "\n".join(lines)
+    lines.append(f"  {'throughput':>16} {'USD/h':>10} {'USD/M tokens':>13} {'stages':>6}  GPUs")
+    for p in report["points"]:
+        types = Counter(inst.gpus[g].type for a in p["allocations"] for g in a["gpu_ids"])
+        gpus = ", ".join(f"{n} x {t}" for t, n in types.items())
+        lines.append(f"  {_si(p['throughput']):>7} tokens/s {usd(p['cost_per_hour']):>10} "
+                     f"{usd(p['usd_per_million_tokens']):>13} {len(p['allocations']):>6}  {gpus}")
     return "\n".join(lines)
 
 

@@ -200,10 +200,13 @@ def dominated(tab: Tables, alloc: Allocations, stop: Stop | None = None) -> np.n
 
 
 def prune(instance: Instance, rules: list[str], log: Callable[[str], None] | None = None,
-          stop: Stop | None = None, segments: set[tuple[int, int]] | None = None) -> PrunedSpace:
+          stop: Stop | None = None, segments: set[tuple[int, int]] | None = None,
+          prices: np.ndarray | None = None) -> PrunedSpace:
     """Apply ``rules`` in order; raise :class:`ModelTooLargeError` if the surviving space would
     have to be enumerated and is too large. The ``hierarchical`` rule keeps the allocations on
-    ``segments`` (required with it)."""
+    ``segments`` (required with it). ``prices`` (per GPU): cost counts, so the symmetry rule's
+    classes are split by price (the dominance rule stays safe: a subset of a GPU set costs no
+    more; the bound rule does not, and callers with a cost goal leave it out)."""
     say = log or (lambda _m: None)
     inst = instance
     if "smaller-k" in rules:
@@ -217,7 +220,7 @@ def prune(instance: Instance, rules: list[str], log: Callable[[str], None] | Non
         steps.append(Step("smaller-k", False, space_sizes(instance.tables)[-1].allocations, base))
     limits = inst.stage_limits
     if "symmetry" in rules:
-        alloc = class_allocations(class_space(tab, limits=limits), stop)
+        alloc = class_allocations(class_space(tab, limits=limits, prices=prices), stop)
         steps.append(Step("symmetry", True, base, len(alloc)))
     else:
         if base > MAX_ENUMERATION:
