@@ -113,6 +113,9 @@ def solve(args: argparse.Namespace) -> int:
     if result.status == "optimal":
         return OK
     if result.status == "infeasible":
+        reason = result.statistics.get("infeasible_because")
+        print(f"colgen: infeasible: {reason}" if reason else "colgen: infeasible: no placement exists "
+              "(proven)", file=sys.stderr)
         return INFEASIBLE
     return NO_PROOF if result.placement else NO_PLACEMENT
 
