@@ -194,6 +194,15 @@ def generate(args: argparse.Namespace) -> int:
     from colgen.limits import MAX_FILE_BYTES
 
     _writable(args.output)
+    if args.network == "regions":
+        from colgen.io.regions import PRESETS, regions_instance
+
+        if not 0 <= args.jitter < 1:
+            raise InputError("--jitter", f"{args.jitter} is not a fraction in [0, 1)", "give e.g. 0.03 for +-3 %")
+        doc = regions_instance(args.seed, jitter=args.jitter, **PRESETS[args.preset])
+        instance_from_dict(doc)
+        _write(args.output, doc)
+        return OK
     size = document_bytes(args.gpus, args.network, args.gpus_per_node)
     if size > MAX_FILE_BYTES:
         raise InputError("--gpus", f"a '{args.network}' network of {args.gpus:,} GPUs makes a file of about "
