@@ -23,6 +23,7 @@ from colgen.ilp.solver import IlpOptions, solve_ilp
 from colgen.model.instance import Instance
 from colgen.progress import Log, as_log
 from colgen.result import Result
+from colgen.space.feasibility import why_infeasible
 from colgen.space.pruning import RULES, parse_rules
 from colgen.stop import Stop, Stopped, catch_signals
 
@@ -101,6 +102,10 @@ def solve(instance: Instance, method: str = "bnp", *, time_limit: float | None =
     last = {"time_s": result.timings["total"], "incumbent": result.objective, "bound": result.bound}
     if not result.trace or result.trace[-1] != last:
         result.trace.append(last)       # every trace ends with what the result says, at the end of the run
+    if result.status == "infeasible":
+        reason = why_infeasible(instance)
+        if reason:
+            result.statistics["infeasible_because"] = reason
     check(instance, result)
     return result
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -73,6 +74,7 @@ def main() -> None:
     ap.add_argument("--no-baseline", action="store_true", help="skip the runs without the network checks")
     args = ap.parse_args()
     names = [n for n in args.only.split(",") if n] or list(SUITE)
+    load_before = os.getloadavg()[0]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
@@ -93,7 +95,8 @@ def main() -> None:
             ("off_status", "checks off: status"), ("off_gap", "gap"), ("off_wall_s", "s"),
             ("now_status", "now: status"), ("now_objective", "objective"), ("now_bound", "bound"),
             ("now_gap", "gap"), ("now_wall_s", "wall s"), ("now_verified", "verified"), ("goal", "goal")]
-    notes = [f"`colgen solve X --time-limit {args.time_limit:g}` in a fresh process per run (wall time includes "
+    notes = [f"Machine load (1-minute average) {load_before:.2f} before the runs, {os.getloadavg()[0]:.2f} after.",
+             f"`colgen solve X --time-limit {args.time_limit:g}` in a fresh process per run (wall time includes "
              "start-up and loading), HiGHS, 2 cores. 'checks off': the same with --no-network-checks "
              "(no component bound, no group path).",
              "Gaps are (bound - objective) / objective."]

@@ -10,8 +10,8 @@ original's cloud table at AWS where the pool has no dollar_per_hour (as the orig
 The two columns are not the same computation: the original's throughput formula (notes in
 docs/legacy.md) differs from colgen's (docs/problem.md), so equal placements get different numbers;
 the comparison shows what each reports for the same configuration. A row whose colgen placement
-breaks an imported constraint (max_stages, min_layers_per_stage) says so: the solvers enforce those
-once they read the new fields.
+breaks an imported constraint (max_stages, min_layers_per_stage) would say so (the solvers enforce
+them, so none should).
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def describe(inst, result) -> tuple[str, str]:
     parts = []
     for s in stages:
         types = sorted({inst.gpus[g].type for g in s.gpu_ids})
-        parts.append(f"{s.end_layer - s.start_layer + 1} layers on {len(s.gpu_ids)} {'+'.join(types)}")
+        shape = f" (TP{s.tp} x {s.replicas})" if s.tp > 1 else ""
+        parts.append(f"{s.end_layer - s.start_layer + 1} layers on {len(s.gpu_ids)} {'+'.join(types)}{shape}")
     used = [g for s in stages for g in s.gpu_ids]
     limits = inst.stage_limits
     broken = []
@@ -64,7 +65,7 @@ def describe(inst, result) -> tuple[str, str]:
     words = (f"{len(stages)} stages on {len(used)} GPUs ({', '.join(parts[:3])}{', ...' if len(parts) > 3 else ''}); "
              f"{result.objective:,.2f} tok/s")
     if broken:
-        words += " [breaks " + "; ".join(broken) + ": the solvers do not read these constraints yet]"
+        words += " [breaks " + "; ".join(broken) + " (an internal error: the solvers enforce them)]"
     prices = [inst.gpus[g].price_per_hour for g in used]
     if any(p is None for p in prices):
         return words, "no prices"

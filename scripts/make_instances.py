@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from colgen.io.legacy import import_legacy
+from colgen.io.regions import PRESETS, regions_instance
 from colgen.jsonio import write_json_atomic
 from colgen.model.catalogue import lookup
 from colgen.model.instance import instance_from_dict
@@ -190,7 +191,9 @@ def main() -> None:
     ap.add_argument("--legacy-dir", default=str(Path(__file__).resolve().parents[1] / "instances" / "legacy"))
     args = ap.parse_args()
     docs = {"seed-tiny": seed_tiny(), "seed-demo": seed_demo(), "mixed-80x65": mixed_80x65(),
-            "large-126x256": large_126x256(), "hf-llama-3.1-70b": hf_llama_70b()}
+            "large-126x256": large_126x256(), "hf-llama-3.1-70b": hf_llama_70b(),
+            "regions-70b": regions_instance(1, **PRESETS["70b"]),        # colgen generate --network regions
+            "regions-405b": regions_instance(1, **PRESETS["405b"])}
     docs["seed-demo-priced"] = priced(docs["seed-demo"])
     docs["large-126x256-priced"] = priced(docs["large-126x256"])
     legacy = Path(args.legacy_dir)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +27,22 @@ settings.register_profile("ci", deadline=None, suppress_health_check=[HealthChec
                           print_blob=True, derandomize=True)
 settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def interrupted_run(args: list[str], after: float, timeout: float) -> tuple[int, str, str]:
+    """Run ``python -m colgen.cli.main ARGS``, send Ctrl-C after ``after`` seconds, wait up to
+    ``timeout`` for it to end; never leave the process behind (it is killed if the test fails)."""
+    proc = subprocess.Popen([sys.executable, "-m", "colgen.cli.main", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(after)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, out, err
 
 
 @pytest.fixture(scope="session")

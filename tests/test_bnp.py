@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -18,7 +15,7 @@ from colgen.check.verify import verify
 from colgen.cli.main import main
 from colgen.io.generator import NETWORKS, random_instance
 from colgen.model.instance import instance_from_dict
-from tests.conftest import INSTANCES, tiny_instances
+from tests.conftest import INSTANCES, interrupted_run, tiny_instances
 
 
 def agrees(inst, result, optimum: float | None, rel: float = 1e-9) -> None:
@@ -103,20 +100,11 @@ def test_ctrl_c_returns_what_is_known(tmp_path):
     path.write_text(json.dumps(random_instance(5, num_layers=40, num_gpus=32, num_types=3, max_k=4,
                                                network="distinct", memory_pressure=0.9)))
     out = tmp_path / "r.json"
-    proc = subprocess.Popen([sys.executable, "-m", "colgen.cli.main", "solve", str(path), "-o", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(6)
-        proc.send_signal(signal.SIGINT)
-        _stdout, stderr = proc.communicate(timeout=60)
-    finally:                              # never leave a solver behind, even when the test fails
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    code, _stdout, stderr = interrupted_run(["solve", str(path), "-o", str(out)], after=6, timeout=60)
     assert "Traceback" not in stderr
-    if proc.returncode in (0, 1):
+    if code in (0, 1):
         report = json.loads(out.read_text())
-        assert report["status"] == ("optimal" if proc.returncode == 0 else "interrupted")
+        assert report["status"] == ("optimal" if code == 0 else "interrupted")
         assert report["bound"] >= report["objective"]
     else:
-        assert proc.returncode == 4
+        assert code == 4

@@ -133,7 +133,8 @@ def test_limits_of_the_instance_are_answered_from_the_frontier(doc, data):
         return
     ratios = sorted(p.usd_per_million_tokens for p in truth)
     costs = {"max_usd_per_million_tokens": data.draw(st.sampled_from(ratios)) * 1.0000001,
-             "job_tokens": 1e9, "job_max_hours": 1e9 / (3600 * truth[data.draw(st.integers(0, len(truth) - 1))].throughput)}
+             "job_tokens": 1e9,
+             "job_max_hours": 1e9 / (3600 * truth[data.draw(st.integers(0, len(truth) - 1))].throughput)}
     inst = instance_from_dict({**doc, "costs": costs})
     goal = Goal.of(inst)
     ok = [p for p in truth if goal.meets(p.throughput, p.cost)]
@@ -220,11 +221,11 @@ def test_bad_prices_and_limits_are_input_errors(demo):
     with pytest.raises(InputError, match="price_per_hour"):
         instance_from_dict(spec)
     unpriced = load_instance(INSTANCES / "seed-demo.json")
-    with pytest.raises(InputError, match="costs.max_usd_per_hour.*price"):
+    with pytest.raises(InputError, match=r"costs\.max_usd_per_hour.*price"):
         instance_from_dict({**unpriced.spec, "costs": {"max_usd_per_hour": 5}})
     with pytest.raises(InputError, match="job_tokens"):
         instance_from_dict({**demo.spec, "costs": {"job_max_hours": 5}})
-    with pytest.raises(InputError, match="gpu_types.H100.price_per_hour"):
+    with pytest.raises(InputError, match=r"gpu_types\.H100\.price_per_hour"):
         solve(unpriced, "bnp", objective="cost")
     with pytest.raises(InputError, match="budget"):
         solve(demo, "bnp", budget=-1.0)

@@ -30,3 +30,34 @@ def test_slow_links_can_bind():
         if inst.network.levels().min() * inst.tables.link_scale < inst.tables.tau[1:, 1, :].max():
             binding += 1
     assert binding >= 10
+
+
+def test_regions_generator_builds_the_hierarchy():
+    from colgen.io.regions import regions_instance
+
+    doc = regions_instance(3, regions=2, racks=2, nodes=2, gpus_per_node=4, jitter=0.03)
+    inst = instance_from_dict(doc)
+    assert inst.num_gpus == 2 * 2 * 2 * 4 and inst.network.kind == "topology"
+    node = [g.node for g in inst.gpus]
+    region = [n.split("k")[0] for n in node]
+    rack = [n.split("n")[0] for n in node]
+    for i in range(inst.num_gpus):
+        for j in range(inst.num_gpus):
+            if i == j:
+                continue
+            bw = float(inst.network.bandwidth(i, j))
+            if region[i] != region[j]:
+                assert 0.5 * 0.97 - 1e-9 <= bw <= 5.0 * 1.03 + 1e-9
+            elif rack[i] != rack[j]:
+                assert abs(bw - 50.0) <= 50.0 * 0.03 + 1e-9
+            elif node[i] != node[j]:
+                assert abs(bw - 100.0) <= 100.0 * 0.03 + 1e-9
+
+
+def test_generate_writes_the_regions_presets(tmp_path):
+    from colgen.cli.main import main
+
+    out = tmp_path / "r.json"
+    assert main(["generate", "--network", "regions", "--preset", "70b", "--jitter", "0.03", "-o", str(out)]) == 0
+    inst = instance_from_dict(__import__("json").loads(out.read_text()))
+    assert inst.num_gpus == 128 and inst.num_layers == 80

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -23,7 +20,7 @@ from colgen.ilp.solver import IlpOptions, solve_ilp
 from colgen.io.generator import random_instance
 from colgen.model.instance import instance_from_dict
 from colgen.stop import Stop
-from tests.conftest import INSTANCES, tiny_instances
+from tests.conftest import INSTANCES, interrupted_run, tiny_instances
 
 
 def same_optimum(inst, result, oracle) -> None:
@@ -117,21 +114,12 @@ def test_ctrl_c_returns_the_best_placement_and_bound(tmp_path):
     inst_path = tmp_path / "pairs.json"
     inst_path.write_text(_pair_model_instance().to_json())
     out = tmp_path / "r.json"
-    proc = subprocess.Popen([sys.executable, "-m", "colgen.cli.main", "solve", str(inst_path), "--method", "ilp",
-                             "--formulation", "seed", "--backend", "highs", "-o", str(out), "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(8)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=30)
-    finally:                              # never leave a solver behind, even when the test fails
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    code, stdout, stderr = interrupted_run(["solve", str(inst_path), "--method", "ilp", "--formulation", "seed",
+                                            "--backend", "highs", "-o", str(out), "--quiet"], after=8, timeout=30)
     assert "Traceback" not in stderr
-    if proc.returncode in (0, 1):  # a placement was found before the interrupt (1: without proof)
+    if code in (0, 1):  # a placement was found before the interrupt (1: without proof)
         report = json.loads(out.read_text())
-        assert report["status"] == ("optimal" if proc.returncode == 0 else "interrupted")
+        assert report["status"] == ("optimal" if code == 0 else "interrupted")
         assert report["bound"] >= report["objective"]
     else:
-        assert proc.returncode == 4 and "interrupted" in stdout
+        assert code == 4 and "interrupted" in stdout

@@ -119,9 +119,9 @@ def solve(args: argparse.Namespace) -> int:
     if result.status == "optimal":
         return OK
     if result.status == "infeasible":
-        why = result.statistics.get("infeasible_because")
-        if why:
-            print(one_line(f"colgen: infeasible: {args.instance}: {why}"), file=sys.stderr)
+        reason = result.statistics.get("infeasible_because")
+        print(one_line(f"colgen: infeasible: {reason}" if reason else "colgen: infeasible: no placement exists "
+                       "(proven)"), file=sys.stderr)
         return INFEASIBLE
     return NO_PROOF if result.placement else NO_PLACEMENT
 
@@ -240,6 +240,15 @@ def generate(args: argparse.Namespace) -> int:
     from colgen.limits import MAX_FILE_BYTES
 
     _writable(args.output)
+    if args.network == "regions":
+        from colgen.io.regions import PRESETS, regions_instance
+
+        if not 0 <= args.jitter < 1:
+            raise InputError("--jitter", f"{args.jitter} is not a fraction in [0, 1)", "give e.g. 0.03 for +-3 %")
+        doc = regions_instance(args.seed, jitter=args.jitter, **PRESETS[args.preset])
+        instance_from_dict(doc)
+        _write(args.output, doc)
+        return OK
     size = document_bytes(args.gpus, args.network, args.gpus_per_node)
     if size > MAX_FILE_BYTES:
         raise InputError("--gpus", f"a '{args.network}' network of {args.gpus:,} GPUs makes a file of about "

@@ -235,12 +235,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--types", type=_whole(1, MAX_GPU_TYPES, "GPU types"), default=2, help="GPU types")
     s.add_argument("--max-gpus-per-segment", type=_whole(1, MAX_K, "GPUs per stage"), default=2, metavar="K",
                    help="GPUs per stage at most")
-    s.add_argument("--network", choices=NETWORKS, default="nodes",
-                   help="uniform: links never bind; nodes: node pairs at random speeds; distinct: every pair its own")
+    s.add_argument("--network", choices=(*NETWORKS, "regions"), default="nodes",
+                   help="uniform: links never bind; nodes: node pairs at random speeds; distinct: every pair its own; "
+                        "regions: nodes in racks in regions (--preset; layers, GPUs and types come from it)")
     s.add_argument("--gpus-per-node", type=_whole(1, MAX_GPUS, "GPUs per node"), default=2)
     s.add_argument("--prices", choices=("none", "types", "nodes"), default="none",
                    help="types: a random price per GPU-hour for each type; nodes: also some nodes at their own "
                         "price")
+    s.add_argument("--preset", choices=("70b", "405b"), default="70b",
+                   help="regions: 4 regions x 4 nodes x 8 GPUs with a 70B model, or 8 x 2 racks x 4 x 8 with 405B")
+    s.add_argument("--jitter", type=float, default=0.0,
+                   help="regions: every node pair's bandwidth times a factor in [1-J, 1+J] (a measured matrix)")
 
     s = _command(sub, "import-legacy", "convert a configuration of the original solver (a folder of CSV files) into "
                  "an instance; every value ignored, defaulted or changed is named in a notice (docs/legacy.md)",

@@ -70,18 +70,18 @@ def number(text: str, where: str, kind: type = float) -> Any:
     text = text.strip()
     if kind is int:
         if not re.fullmatch(r"[+-]?\d+", text):
-            try:
-                value = float(text)
-            except ValueError:
-                raise InputError(where, f"'{short(text)}' is not a number", "fix the CSV value") from None
-            if not math.isfinite(value):
-                raise InputError(where, f"'{short(text)}' is not a finite number", "fix the CSV value")
+            _finite(text, where)
             raise InputError(where, f"'{short(text)}' is not a whole number", "fix the CSV value")
         if len(text.lstrip("+-")) > MAX_INT_DIGITS:
             raise InputError(where, f"'{text[:40]}...' has more than {MAX_INT_DIGITS} digits", "fix the CSV value")
         return int(text)
     if not text:
         raise InputError(where, "is empty", "give a number")
+    return _finite(text, where)
+
+
+def _finite(text: str, where: str) -> float:
+    """``text`` as a finite float, or one line naming the cell."""
     try:
         value = float(text)
     except ValueError:

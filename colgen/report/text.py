@@ -11,7 +11,8 @@ from colgen.model.hf import Analysis
 from colgen.model.instance import Instance
 from colgen.model.performance import gpu_throughput
 from colgen.result import Result, id_ranges, usd
-from colgen.space.allocations import fitting_gpu_counts, space_sizes
+from colgen.space.allocations import space_sizes
+from colgen.space.feasibility import why_infeasible
 
 
 def _si(x: float) -> str:
@@ -36,7 +37,6 @@ def describe_instance(inst: Instance) -> str:
     lines.append(f"  stages: at most {K} GPUs, eff(k) = {', '.join(f'{e:g}' for e in inst.dp_efficiency)};"
                  f" reserved {inst.reserved_memory_gb:g} GB per GPU")
     counts = Counter(g.type for g in inst.gpus)
-    n_fit = fitting_gpu_counts(tab)
     lines.append(f"GPU types ({inst.num_gpus} GPUs):")
     lines.append(f"  {'type':<10} {'count':>5} {'mem GB':>7} {'performance':<20} {'tok/s 1 layer @B':>17}"
                  f"  max layers for k=1..K")
@@ -87,8 +87,9 @@ def describe_instance(inst: Instance) -> str:
     lines.append(f"  {'K':>3} {'segments':>9} {'allocations':>26}")
     for s in space_sizes(tab):
         lines.append(f"  {s.max_k:>3} {s.segments:>9} {s.allocations:>26,}")
-    if int(n_fit[1:, 1].max(initial=0)) == 0 and int(n_fit[1:, 1:].max(initial=0)) == 0:
-        lines.append("  no GPU can hold even one layer: the instance is infeasible")
+    reason = why_infeasible(inst)
+    if reason:
+        lines.append(f"infeasible: {reason}")
     return "\n".join(lines)
 
 
