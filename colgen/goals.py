@@ -34,6 +34,7 @@ import numpy as np
 
 from colgen.model.costs import LIMIT_RTOL, Goal, usd_per_million_tokens
 from colgen.model.instance import Instance
+from colgen.progress import Heartbeat, Log, as_log
 from colgen.result import Placement, Result, placement_cost, placement_throughput, usd
 from colgen.stop import Stop, Stopped
 
@@ -95,9 +96,13 @@ def threshold_of(least: float | None) -> float:
 class CostEngine(ABC):
     """A method's primitives for cost-aware placement (see the module docstring)."""
 
-    def __init__(self, instance: Instance, stop: Stop):
-        self.instance, self.stop = instance, stop
+    def __init__(self, instance: Instance, stop: Stop, log: Log | None = None):
+        self.instance, self.stop, self.say = instance, stop, as_log(log)
         self.solves = 0
+
+    def status(self) -> str:
+        """The heartbeat's line while a goal is answered (a walk can hold many searches)."""
+        return f"  ... cost-aware search: {self.solves} solves so far, {self.stop.elapsed():.1f}s"
 
     @abstractmethod
     def max_throughput(self, budget: float | None) -> Answer: ...
@@ -220,6 +225,11 @@ def solve_goal(instance: Instance, goal: Goal, engine: CostEngine, method: str) 
     """The optimum of ``goal`` (module docstring), as a :class:`Result` in the objective's units.
     An infeasible goal says why in ``statistics["infeasible_because"]`` (the cheapest feasible cost
     for a budget no placement meets, the maximum throughput for a target above it)."""
+    with Heartbeat(engine.say, engine.status):
+        return _answer(instance, goal, engine, method)
+
+
+def _answer(instance: Instance, goal: Goal, engine: CostEngine, method: str) -> Result:
     if goal.charge == "all":
         return _owned(instance, goal, engine, method)
     try:
@@ -355,6 +365,11 @@ def _owned(instance: Instance, goal: Goal, engine: CostEngine, method: str) -> R
 def pareto(instance: Instance, goal: Goal, engine: CostEngine) -> Frontier:
     """Every non-dominated (throughput, cost) placement meeting the goal's limits, in increasing
     throughput (with ``costs.charge = all``: the fastest placement alone)."""
+    with Heartbeat(engine.say, engine.status):
+        return _pareto(instance, goal, engine)
+
+
+def _pareto(instance: Instance, goal: Goal, engine: CostEngine) -> Frontier:
     if goal.charge == "all":
         try:
             a = engine.max_throughput(None)

@@ -278,8 +278,8 @@ class BnpCosts(CostEngine):
 
     def __init__(self, instance: Instance, options: BnpOptions, *, stop: Stop, gap: float = 0.0,
                  backend: str = "auto", log: Log | None = None):
-        super().__init__(instance, stop)
-        self.options, self.gap, self.backend, self.say = options, gap, backend, as_log(log)
+        super().__init__(instance, stop, log)
+        self.options, self.gap, self.backend = options, gap, backend
         self.prices = require_prices(instance, "a cost objective or budget")
         self.inst, self.space = _space(instance, options, self.prices)
         self.V = self.space.candidates()
@@ -296,6 +296,13 @@ class BnpCosts(CostEngine):
                                        log=self.say, incumbent=Incumbent(self.inst, self.stop.start),
                                        pool_mip=PoolMip(self.space, self.backend, self.stop))
         return self.tree
+
+    def status(self) -> str:
+        state = self.tree.state if self.tree is not None else None
+        if state is None or not state.active:
+            return super().status()
+        return (f"  ... least cost at T={state.T:.6g}: {state.explored} nodes, {state.open} open, depth {state.depth}; "
+                f"{self.walked} thresholds asked, {self.stop.elapsed():.1f}s")
 
     def statistics(self) -> dict:
         out = {"classes": self.space.num_classes, "candidates": len(self.V), "thresholds_walked": self.walked}

@@ -188,8 +188,8 @@ class BruteCosts(CostEngine):
     read off that frontier. The oracle of the tests."""
 
     def __init__(self, instance: Instance, options: BruteOptions, stop: Stop, log: Log | None = None):
-        super().__init__(instance, stop)
-        self.options, self.say = options, as_log(log)
+        super().__init__(instance, stop, log)
+        self.options = options
         self._all: Frontier | None = None
         self._stats: dict = {}
 

@@ -111,6 +111,16 @@ def _command(sub: argparse._SubParsersAction, name: str, summary: str, example: 
                           formatter_class=_Formatter)
 
 
+def _method_args(s: argparse.ArgumentParser) -> None:
+    """The method, its engine and the time limit: what every solving command takes."""
+    s.add_argument("--method", choices=METHODS, default="bnp",
+                   help="bnp: branch-and-price; ilp: the full joint ILP (baseline); brute: exhaustive search")
+    s.add_argument("--formulation", choices=FORMULATIONS, default="compact", help="full-ILP formulation (ilp)")
+    s.add_argument("--backend", choices=BACKENDS, default="auto",
+                   help="LP/MIP engine; auto: Gurobi when its license takes the model, else HiGHS")
+    s.add_argument("--time-limit", type=_positive, metavar="S", help="seconds for the whole run")
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="colgen", formatter_class=_Formatter,
@@ -150,12 +160,7 @@ def parser() -> argparse.ArgumentParser:
                         "the lower holds)")
     s.add_argument("--min-throughput", type=_positive, metavar="TOKENS_PER_S",
                    help="least throughput a placement must reach")
-    s.add_argument("--method", choices=METHODS, default="bnp",
-                   help="bnp: branch-and-price; ilp: the full joint ILP (baseline); brute: exhaustive search")
-    s.add_argument("--formulation", choices=FORMULATIONS, default="compact", help="full-ILP formulation (ilp)")
-    s.add_argument("--backend", choices=BACKENDS, default="auto",
-                   help="LP/MIP engine; auto: Gurobi when its license takes the model, else HiGHS")
-    s.add_argument("--time-limit", type=_positive, metavar="S", help="seconds for the whole run")
+    _method_args(s)
     s.add_argument("--gap", type=_gap, default=0.0, help="relative gap at which to stop")
     s.add_argument("--prune", metavar="RULES",
                    help="none, safe, or rules like symmetry,dominance,bound (default: safe for bnp, none for "
@@ -171,12 +176,7 @@ def parser() -> argparse.ArgumentParser:
                  "one verified (the instance needs a price for every GPU)",
                  "colgen pareto instances/seed-demo-priced.json --json -o frontier.json")
     s.add_argument("instance", help="instance JSON file")
-    s.add_argument("--method", choices=METHODS, default="bnp",
-                   help="bnp: branch-and-price; ilp: the full joint ILP; brute: exhaustive search")
-    s.add_argument("--formulation", choices=FORMULATIONS, default="compact", help="full-ILP formulation (ilp)")
-    s.add_argument("--backend", choices=BACKENDS, default="auto",
-                   help="LP/MIP engine; auto: Gurobi when its license takes the model, else HiGHS")
-    s.add_argument("--time-limit", type=_positive, metavar="S", help="seconds for the whole run")
+    _method_args(s)
     s.add_argument("--budget", type=_nonnegative, metavar="USD_PER_HOUR", help="only placements costing at most this")
     s.add_argument("--min-throughput", type=_positive, metavar="TOKENS_PER_S",
                    help="only placements reaching this throughput")

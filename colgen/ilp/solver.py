@@ -172,8 +172,8 @@ class IlpCosts(CostEngine):
 
     def __init__(self, instance: Instance, options: IlpOptions, *, stop: Stop, gap: float = 0.0,
                  backend: str = "auto", log: Log | None = None, segments: set[tuple[int, int]] | None = None):
-        super().__init__(instance, stop)
-        self.options, self.gap, self.backend, self.say = options, gap, backend, as_log(log)
+        super().__init__(instance, stop, log)
+        self.options, self.gap, self.backend = options, gap, backend
         prices = require_prices(instance, "a cost objective or budget")
         rules = parse_rules(options.prune)
         if "bound" in rules:

@@ -165,15 +165,22 @@ def for_tensor_parallel(cls: GpuClasses, tab: Tables, degrees: tuple[int, ...]) 
     order: dict[tuple, int] = {}
     of = np.array([order.setdefault(k, len(order)) for k in key], dtype=np.int64)
     C = len(order)
+    members, parent, rho = _refined(cls, of, C)
+    return GpuClasses(of=of, members=members, type=cls.type[parent].copy(), rho=rho, cap=cls.cap,
+                      per_node=np.array([m[mm[0]] for mm in members], dtype=np.int64),
+                      tp_gbps=np.array([gbps[mm[0]] for mm in members]), node=node)
+
+
+def _refined(cls: GpuClasses, of: np.ndarray, C: int) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
+    """Members, parent class and links of the ``C`` classes ``of`` splits ``cls`` into: a part keeps
+    its parent's links, and a part of one GPU has no link to itself."""
     members = tuple(np.nonzero(of == c)[0].astype(np.int64) for c in range(C))
-    parent = np.array([cls.of[mm[0]] for mm in members])
+    parent = np.array([cls.of[m[0]] for m in members])
     rho = cls.rho[np.ix_(parent, parent)].copy()
     for c in range(C):
         if len(members[c]) < 2:
             rho[c, c] = np.inf
-    return GpuClasses(of=of, members=members, type=cls.type[parent].copy(), rho=rho, cap=cls.cap,
-                      per_node=np.array([m[mm[0]] for mm in members], dtype=np.int64),
-                      tp_gbps=np.array([gbps[mm[0]] for mm in members]), node=node)
+    return members, parent, rho
 
 
 def for_prices(cls: GpuClasses, prices: np.ndarray) -> tuple[GpuClasses, np.ndarray]:
@@ -204,12 +211,7 @@ def for_prices(cls: GpuClasses, prices: np.ndarray) -> tuple[GpuClasses, np.ndar
         price[of] = prices
         return cls, price
     C = len(order)
-    members = tuple(np.nonzero(of == c)[0].astype(np.int64) for c in range(C))
-    parent = np.array([cls.of[m[0]] for m in members])
-    rho = cls.rho[np.ix_(parent, parent)].copy()
-    for c in range(C):
-        if len(members[c]) < 2:
-            rho[c, c] = np.inf
+    members, parent, rho = _refined(cls, of, C)
     out = GpuClasses(of=of, members=members, type=cls.type[parent].copy(), rho=rho, cap=cls.cap,
                      per_node=None if cls.per_node is None else cls.per_node[parent].copy(),
                      tp_gbps=None if cls.tp_gbps is None else cls.tp_gbps[parent].copy(), node=cls.node)
