@@ -72,7 +72,7 @@ def test_convergence_png(hf_result, tmp_path):
 
 
 @pytest.mark.parametrize("args,words", [
-    (["--kind", "pareto"], "cost-aware placement"),
+    (["--kind", "pareto"], "plot a file written by colgen pareto -o"),
     (["--size", "big"], "--size"),
 ])
 def test_refusals_are_one_line(hf_result, tmp_path, capsys, args, words):
