@@ -10,12 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
 
 from colgen.io.generator import NETWORKS, random_instance
 from colgen.model.instance import Instance, instance_from_dict, load_instance
 from colgen.result import Stage
+from colgen.space.class_space import ClassSpace, class_space
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCES = ROOT / "instances"
@@ -121,3 +122,13 @@ def random_placements(draw: st.DrawFn, inst: Instance) -> tuple[Stage, ...] | No
         unused = [g for g in unused if g not in gpus]
         start = end + 1
     return tuple(stages)
+
+
+def placed_in_class_space(data: st.DataObject, min_stages: int = 1,
+                          **kw: int) -> tuple[Instance, tuple[Stage, ...], ClassSpace]:
+    """A tiny instance, a random placement on it with at least ``min_stages`` stages (the example
+    is rejected otherwise) and the instance's class space: what the engine's unit tests start from."""
+    inst = data.draw(tiny_instances(**kw))
+    placement = data.draw(random_placements(inst))
+    assume(placement is not None and len(placement) >= min_stages)
+    return inst, placement, class_space(inst.tables)

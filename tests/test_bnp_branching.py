@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from colgen.bnp.branching import (
@@ -18,8 +18,7 @@ from colgen.bnp.branching import (
     ShapeIs,
     branch,
 )
-from colgen.space.class_space import class_space
-from tests.conftest import random_placements, tiny_instances
+from tests.conftest import placed_in_class_space
 from tests.test_bnp_pricing import Columns
 
 
@@ -44,10 +43,7 @@ def pairs(M: int, S: int, avail: np.ndarray, l: int, c: int, n: int):
 @settings(max_examples=300)
 @given(st.data())
 def test_each_decision_pair_partitions_the_placements(data):
-    inst = data.draw(tiny_instances(max_layers=4, max_gpus=5, max_k=3))
-    placement = data.draw(random_placements(inst))
-    assume(placement is not None)
-    space = class_space(inst.tables)
+    _inst, placement, space = placed_in_class_space(data, max_layers=4, max_gpus=5, max_k=3)
     cols = as_columns(space, placement)
     M, S, avail = space.num_layers, space.num_shapes, space.classes.sizes
     l = data.draw(st.integers(1, M))
@@ -69,10 +65,7 @@ def test_each_decision_pair_partitions_the_placements(data):
 @settings(max_examples=200)
 @given(st.data())
 def test_an_integral_node_yields_its_placement(data):
-    inst = data.draw(tiny_instances(max_layers=4, max_gpus=5, max_k=3))
-    placement = data.draw(random_placements(inst))
-    assume(placement is not None)
-    space = class_space(inst.tables)
+    _inst, placement, space = placed_in_class_space(data, max_layers=4, max_gpus=5, max_k=3)
     cols = as_columns(space, placement)
     f = Fractional(M=space.num_layers, S=space.num_shapes, avail=space.classes.sizes, start=cols.start,
                    end=cols.end, shape=cols.shape, counts=cols.counts, z=np.ones(len(cols.start)),

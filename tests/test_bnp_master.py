@@ -11,7 +11,7 @@ from colgen.backends.highs import HighsBackend
 from colgen.bnp.master import Master, star_row
 from colgen.result import placement_throughput
 from colgen.space.class_space import class_space
-from tests.conftest import random_placements, tiny_instances
+from tests.conftest import placed_in_class_space, tiny_instances
 from tests.test_bnp_pricing import all_columns, value_of
 
 
@@ -66,10 +66,8 @@ def test_duals_have_the_signs_and_values_pricing_assumes(inst, seed):
 @settings(max_examples=200)
 @given(st.data())
 def test_star_rows_hold_for_every_placement_that_reaches_their_threshold(data):
-    inst = data.draw(tiny_instances(max_layers=4, max_gpus=5, max_k=3, min_layers=2))
-    placement = data.draw(random_placements(inst))
-    assume(placement is not None and len(placement) >= 2)
-    space = class_space(inst.tables)
+    inst, placement, space = placed_in_class_space(data, min_stages=2, max_layers=4, max_gpus=5, max_k=3,
+                                                   min_layers=2)
     value = placement_throughput(inst, placement)
     # every threshold up to the placement's value (rows built at T stay valid above it)
     T = value * data.draw(st.sampled_from([1.0, 0.9, 0.5]))

@@ -12,16 +12,13 @@ from colgen.result import Result, Stage, placement_throughput
 from colgen.space.bounds import fluid_upper_bound
 from colgen.space.class_space import class_space
 from colgen.space.greedy import greedy_placement
-from tests.conftest import random_placements, tiny_instances
+from tests.conftest import placed_in_class_space, tiny_instances
 
 
 @settings(max_examples=300)
 @given(st.data())
 def test_swapping_two_gpus_of_a_class_keeps_the_value(data):
-    inst = data.draw(tiny_instances(max_layers=4, max_gpus=6, max_k=3))
-    placement = data.draw(random_placements(inst))
-    assume(placement is not None)
-    space = class_space(inst.tables)
+    inst, placement, space = placed_in_class_space(data, max_layers=4, max_gpus=6, max_k=3)
     members = [m for m in space.classes.members if len(m) >= 2]
     assume(members)
     cls = data.draw(st.sampled_from(members))

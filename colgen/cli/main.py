@@ -121,6 +121,13 @@ def _method_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--time-limit", type=_positive, metavar="S", help="seconds for the whole run")
 
 
+def _output_args(s: argparse.ArgumentParser, what: str) -> None:
+    """Where a solving command's answer goes: a file, stdout as JSON, and whether the log is shown."""
+    s.add_argument("-o", "--output", metavar="FILE", help=f"write the {what} JSON here (atomically)")
+    s.add_argument("--json", action="store_true", help=f"print the {what} JSON on stdout")
+    s.add_argument("--quiet", action="store_true", help="no solver log on stderr")
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="colgen", formatter_class=_Formatter,
@@ -167,10 +174,8 @@ def parser() -> argparse.ArgumentParser:
                         "ilp; see colgen prune-report)")
     s.add_argument("--no-network-checks", action="store_true",
                    help="bnp: skip the component bound and the group path where links bind (ablation)")
-    s.add_argument("-o", "--output", metavar="FILE", help="write the result JSON here (atomically)")
-    s.add_argument("--json", action="store_true", help="print the result JSON on stdout")
+    _output_args(s, "result")
     s.add_argument("--verbose", action="store_true", help="also show the LP/MIP engine's own log")
-    s.add_argument("--quiet", action="store_true", help="no solver log on stderr")
 
     s = _command(sub, "pareto", "every non-dominated placement of throughput against USD per hour, exact, each "
                  "one verified (the instance needs a price for every GPU)",
@@ -180,9 +185,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--budget", type=_nonnegative, metavar="USD_PER_HOUR", help="only placements costing at most this")
     s.add_argument("--min-throughput", type=_positive, metavar="TOKENS_PER_S",
                    help="only placements reaching this throughput")
-    s.add_argument("-o", "--output", metavar="FILE", help="write the frontier JSON here (atomically)")
-    s.add_argument("--json", action="store_true", help="print the frontier JSON on stdout")
-    s.add_argument("--quiet", action="store_true", help="no solver log on stderr")
+    _output_args(s, "frontier")
 
     s = _command(sub, "plot", "draw a result: the placement along the layers (stages coloured by GPU type, nodes, "
                  "link throughputs, the bottleneck), or the search's convergence",
