@@ -139,8 +139,8 @@ def pareto(instance: Instance, method: str = "bnp", *, time_limit: float | None 
         raise InputError("time_limit", f"{time_limit} is not a positive number of seconds")
     check_backend_name(backend)
     say = as_log(log)
-    goal = Goal.of(instance, "cost", opts.budget, opts.min_throughput)
     require_prices(instance, "the frontier of throughput against cost")
+    goal = Goal.of(instance, "cost", opts.budget, opts.min_throughput)
     name = method if method != "ilp" else f"ilp-{opts.formulation}"
     with catch_signals():
         try:

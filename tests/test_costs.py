@@ -281,6 +281,9 @@ def test_cli_pareto_json_file_and_picture(capsys, tmp_path):
     keys = {"throughput", "cost_per_hour", "usd_per_million_tokens", "allocations"}
     assert report["points"] and all(keys <= set(p) for p in report["points"])
     assert main(["pareto", demo, "--budget", "1", "--quiet"]) == 3
+    capsys.readouterr()
+    assert main(["pareto", str(INSTANCES / "seed-demo.json"), "--quiet"]) == 2
+    assert "the frontier of throughput against cost needs one" in capsys.readouterr().err
     assert main(["plot", demo, str(out), "--kind", "pareto", "-o", str(picture)]) == 0
     assert picture.stat().st_size > 1000
     report["points"][1]["cost_per_hour"] = 1.0
