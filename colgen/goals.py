@@ -93,6 +93,13 @@ def threshold_of(least: float | None) -> float:
     return 0.0 if least is None else least * (1 - LIMIT_RTOL)
 
 
+def _after(V: np.ndarray, i: int, throughput: float) -> int:
+    """The next threshold to ask once candidate ``V[i]`` gave a placement of ``throughput``: the first
+    candidate above it, and at least the next one (a throughput a hair below its candidate value
+    must not ask the same threshold again)."""
+    return max(i + 1, int(np.searchsorted(V, throughput, side="right")))
+
+
 class CostEngine(ABC):
     """A method's primitives for cost-aware placement (see the module docstring)."""
 
@@ -129,7 +136,7 @@ class CostEngine(ABC):
         i = int(np.searchsorted(V, T, side="left"))
         try:
             while True:
-                i = max(i + 1, int(np.searchsorted(V, p.throughput, side="right")))
+                i = _after(V, i, p.throughput)
                 if i >= len(V):
                     break
                 b = self.cheapest_at(float(V[i]))
@@ -166,9 +173,7 @@ class CostEngine(ABC):
                 if cap is not None and p.cost > cap * (1 + LIMIT_RTOL):
                     break
                 points.append(p)
-                # The next threshold above this placement (at least the next candidate: a throughput
-                # a hair below its candidate value must not ask the same threshold again).
-                i = max(i + 1, int(np.searchsorted(V, p.throughput, side="right")))
+                i = _after(V, i, p.throughput)
         except Stopped as why:
             status = why.reason
         return Frontier(non_dominated(points), status, solves)

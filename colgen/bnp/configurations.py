@@ -176,13 +176,10 @@ def decide(space: ClassSpace, eligible: np.ndarray, *, backend: str = "auto",
     if out.status != "optimal" or out.x is None:
         return None
     found = _layout(space, usable, kind, n, np.array(shapes_of), L.astype(np.int64), np.round(out.x).astype(int))
-    if one is not None and float(space.cost(_counts(space, one))) <= float(space.cost(_counts(space, found))):
+    if one is not None and space.placement_cost(one) <= space.placement_cost(found):
         return one
     return found
 
-
-def _counts(space: ClassSpace, placement: tuple[Stage, ...]) -> np.ndarray:
-    return np.bincount(space.classes.of[[g for s in placement for g in s.gpu_ids]], minlength=space.num_classes)
 
 
 def _layout(space: ClassSpace, usable: np.ndarray, kind: np.ndarray, n: np.ndarray, shape: np.ndarray,

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 
+from colgen.model.costs import LIMIT_RTOL
 from colgen.model.instance import Instance
 from colgen.result import Placement, meets_limits, placement_cost, placement_throughput
 
@@ -53,7 +54,7 @@ class Incumbent:
         placement that breaks the stage limits or the budget (heuristics may build one)."""
         if not meets_limits(self.instance, placement):
             return 0.0
-        if self.budget is not None and placement_cost(self.instance, placement) > self.budget * (1 + 1e-9):
+        if self.budget is not None and placement_cost(self.instance, placement) > self.budget * (1 + LIMIT_RTOL):
             return 0.0
         value = placement_throughput(self.instance, placement)
         if value > self.value:

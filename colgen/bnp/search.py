@@ -336,7 +336,7 @@ class BnpCosts(CostEngine):
             if answer is False:
                 return self._said(T, Answer("infeasible"), "config", t0)
             if answer:
-                return self._said(T, Answer("optimal", answer, float(space.cost(self._counts(answer)))), "config", t0)
+                return self._said(T, Answer("optimal", answer, space.placement_cost(answer)), "config", t0)
         elif opt.network_checks:
             checked = component_check(space, T, eligible, backend=self.backend, stop=self.stop)
             if checked is not None and checked.outcome is Outcome.REFUTED:
@@ -345,17 +345,13 @@ class BnpCosts(CostEngine):
                 upper = checked.placement
         if not space.single_type:
             found = greedy_at(space, T, eligible)
-            if found and (not upper or space.cost(self._counts(found)) < space.cost(self._counts(upper))):
+            if found and (not upper or space.placement_cost(found) < space.placement_cost(upper)):
                 upper = found
         out = self._tree().cheapest_at(T, eligible, upper)
         return self._said(T, Answer(out.status, out.placement, out.lower), how, t0)
 
-    def _counts(self, placement: Placement) -> np.ndarray:
-        return np.bincount(self.space.classes.of[[g for s in placement for g in s.gpu_ids]],
-                           minlength=self.space.num_classes)
-
     def _said(self, T: float, answer: Answer, how: str, t0: float) -> Answer:
-        cost = f"{float(self.space.cost(self._counts(answer.placement))):.6g} USD/h" if answer.placement else "-"
+        cost = f"{self.space.placement_cost(answer.placement):.6g} USD/h" if answer.placement else "-"
         self.say(f"  cost T={T:<12.6g} {answer.status:<11} {how:<9} cheapest {cost:<16} "
                  f"{self.stop.elapsed() - t0:7.2f}s  {self.stop.elapsed():7.2f}s")
         return answer

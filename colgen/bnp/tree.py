@@ -191,7 +191,7 @@ class BranchAndPrice:
         space = self.space
         self.master.set_threshold_rows(T)
         self.master.drop_columns(self.master.pool.view("tau") < T)
-        best, best_cost = upper, float(space.cost(self.counts_of(upper))) if upper else np.inf
+        best, best_cost = upper, space.placement_cost(upper) if upper else np.inf
         stack: list[tuple[list[Decision], float]] = [([], 0.0)]
         explored, parent = 0, 0.0
         self.state = TreeState(T=T, active=True)
@@ -202,7 +202,7 @@ class BranchAndPrice:
         def offer(placement: Placement | None) -> None:
             nonlocal best, best_cost
             if placement:
-                cost = float(space.cost(self.counts_of(placement)))
+                cost = space.placement_cost(placement)
                 if cost < best_cost:
                     best, best_cost = placement, cost
 
@@ -237,11 +237,6 @@ class BranchAndPrice:
             return Cheapest(why.reason, best, best_cost, lower(parent))
         finally:
             self.state.active = False
-
-    def counts_of(self, placement: Placement) -> np.ndarray:
-        """GPU counts per class of a placement."""
-        return np.bincount(self.space.classes.of[[g for s in placement for g in s.gpu_ids]],
-                           minlength=self.C) if placement else np.zeros(self.C, dtype=np.int64)
 
     def fractional(self) -> Fractional:
         """The node's LP solution on its active columns, as the branching rules read it."""

@@ -14,13 +14,12 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from colgen.model.costs import LIMIT_RTOL
 from colgen.model.spec import StageLimits
 from colgen.model.tables import Shapes, Tables
+from colgen.result import Stage
 from colgen.space.bounds import fluid_upper_bound
 from colgen.space.classes import GpuClasses, for_prices, for_tensor_parallel, gpu_classes, singleton_classes
-
-#: Relative slack of a budget comparison (a sum of prices in floating point).
-BUDGET_RTOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -45,8 +44,13 @@ class ClassSpace:
             return np.zeros(np.shape(counts)[:-1]) if np.ndim(counts) > 1 else 0.0
         return np.asarray(counts) @ self.price
 
+    def placement_cost(self, placement: tuple[Stage, ...]) -> float:
+        """USD per hour of a placement, from its GPU counts per class (0 when cost is not counted)."""
+        gpus = [g for s in placement for g in s.gpu_ids]
+        return float(self.cost(np.bincount(self.classes.of[gpus], minlength=self.num_classes)))
+
     def within_budget(self, cost: float) -> bool:
-        return self.budget is None or cost <= self.budget * (1 + BUDGET_RTOL)
+        return self.budget is None or cost <= self.budget * (1 + LIMIT_RTOL)
 
     @property
     def shapes(self) -> Shapes:
