@@ -99,3 +99,18 @@ def test_incremental_lp_duals_and_columns(backend):
     lp.set_col_bounds(np.array([2]), np.zeros(1), np.zeros(1))
     assert lp.solve() == "optimal" and lp.objective() == pytest.approx(5.0)
     assert (lp.num_rows, lp.num_cols) == (2, 3)
+
+
+def test_highs_master_lp_recovers_from_an_unknown_status(monkeypatch):
+    """A warm-started HiGHS re-solve that ends in kUnknown is solved again from scratch."""
+    import highspy
+
+    lp = HighsBackend().new_lp(maximize=True)
+    lp.add_rows(np.array([-np.inf]), np.array([4.0]))
+    lp.add_cols(np.array([2.0, 1.0]), np.zeros(2), np.full(2, np.inf), sp.csc_matrix(np.array([[1.0, 1.0]])))
+    assert lp.solve() == "optimal"
+    real, cleared = lp.h.getModelStatus, []
+    monkeypatch.setattr(lp.h, "clearSolver", lambda: cleared.append(True))
+    monkeypatch.setattr(lp.h, "getModelStatus", lambda: real() if cleared else highspy.HighsModelStatus.kUnknown)
+    assert lp.solve() == "optimal" and cleared == [True]
+    assert lp.objective() == pytest.approx(8.0)

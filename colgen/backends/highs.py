@@ -369,7 +369,14 @@ class HighsLP(IncrementalLP):
         self.h.setOptionValue("time_limit", highspy.kHighsInf if remaining is None
                               else self.h.getRunTime() + max(remaining, 1e-3))
         self.h.run()
-        return _STATUS.get(self.h.getModelStatus(), "error")
+        status = _STATUS.get(self.h.getModelStatus(), "error")
+        if status == "error":
+            # A warm-started re-solve now and then ends in kUnknown (seen on large masters after
+            # many column and row changes); from scratch the same LP solves.
+            self.h.clearSolver()
+            self.h.run()
+            status = _STATUS.get(self.h.getModelStatus(), "error")
+        return status
 
     def primal(self) -> np.ndarray:
         return np.asarray(self.h.getSolution().col_value)
