@@ -28,6 +28,9 @@ class BnpOptions(CostOptions):
     prune: str | tuple[str, ...] = "safe"
     configurations: bool = True
     network_checks: bool = True
+    near_symmetry: float = 0.1
+    """Where links bind and groups of GPUs differ by less than this (relative), a search on the
+    network rounded down to near classes (colgen/space/near_symmetry.py) gives incumbents; 0: off."""
     # ---- tuning
     columns_per_round: int = 64        #: columns added per pricing round (best first)
     node_budget: int = 64              #: first node budget of a tree in the integer phase (grows 4x)
@@ -37,12 +40,15 @@ class BnpOptions(CostOptions):
     path_nodes: int = 20_000           #: depth-first nodes of one group-path search
     ladder: tuple[float, ...] = (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
     """Relative steps below the bound at which the ladder looks for incumbents."""
+    near_nodes: int = 1000             #: tree nodes of the search on the rounded-down network
     row_age: int = 200                 #: master solves after which a star row without dual is dropped
     feasibility_eps: float = 1e-6      #: a phase-1 objective at or below this is "feasible"
     price_eps: float = 1e-7            #: a column must improve the LP by more than this
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("columns_per_round", "node_budget", "heuristic_every", "pool_mip_nodes"):
+        for name in ("columns_per_round", "node_budget", "heuristic_every", "pool_mip_nodes", "near_nodes"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"BnpOptions.{name} must be a positive integer")
+        if not 0 <= self.near_symmetry < 1:
+            raise ValueError("BnpOptions.near_symmetry must be a relative tolerance in [0, 1)")

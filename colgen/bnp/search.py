@@ -25,6 +25,9 @@ reuses.
 
 from __future__ import annotations
 
+from contextlib import suppress
+from dataclasses import replace
+
 import numpy as np
 
 from colgen.bnp.components import component_check
@@ -42,6 +45,7 @@ from colgen.progress import Heartbeat, Log, as_log
 from colgen.result import Placement, Result, relative_gap
 from colgen.space.class_space import ClassSpace, class_space
 from colgen.space.greedy import greedy_at
+from colgen.space.near_symmetry import near_labels, rounded
 from colgen.space.pruning import parse_rules, smaller_k
 from colgen.stop import Stop, Stopped
 
@@ -50,9 +54,11 @@ class ThresholdSearch:
     """The outer search over candidate values, with the incumbent and the global bound."""
 
     def __init__(self, space: ClassSpace, tree: BranchAndPrice, primal: PrimalSchedule, incumbent: Incumbent,
-                 *, options: BnpOptions, gap: float, backend: str, stop: Stop, log: Log):
+                 *, options: BnpOptions, gap: float, backend: str, stop: Stop, log: Log,
+                 near: NearSearch | None = None, max_nodes: int | None = None, target: float = np.inf):
         self.space, self.tree, self.primal, self.incumbent = space, tree, primal, incumbent
         self.options, self.gap, self.backend, self.stop, self.say = options, gap, backend, stop, log
+        self.near, self.max_nodes, self.target = near, max_nodes, target
         self.links_bind = not bool((space.classes.rho >= space.upper).all())
         self.V = space.candidates()
         self.hi = len(self.V)                   # candidates V[hi:] are refuted
@@ -68,7 +74,12 @@ class ThresholdSearch:
         return int(np.searchsorted(self.V, value, side="right"))
 
     def done(self) -> bool:
+        """Proven (or within the gap); for a search run as a heuristic, also its node budget
+        spent or its target reached."""
         if self.hi <= (self.first_above(self.incumbent.value) if self.incumbent else 0):
+            return True
+        if self.incumbent.value >= self.target or (self.max_nodes is not None
+                                                   and self.tree.stats.nodes >= self.max_nodes):
             return True
         return bool(self.incumbent) and relative_gap(self.incumbent.value, self.bound()) <= self.gap
 
@@ -148,6 +159,11 @@ class ThresholdSearch:
                 a = max(mid + 1, self.first_above(self.incumbent.value) if self.incumbent else 0)
         if lp_only:
             return
+        if not self.done() and self.near is not None:
+            self.activity = f"search on the network rounded down ({self.near.classes} classes)"
+            found = self.near(self.bound(), self.say)
+            if found and self.incumbent.offer(found) >= self.incumbent.value:
+                self.line(self.incumbent.value, "near", "placement")
         if not self.done():
             self.primal.ladder(self)
         if not self.done():
@@ -179,6 +195,44 @@ def _space(instance: Instance, options: BnpOptions, prices: np.ndarray | None = 
     return inst, space
 
 
+class NearSearch:
+    """The threshold search on the network rounded down to near classes
+    (colgen/space/near_symmetry.py), run as a primal heuristic: every placement it finds is a
+    placement of the real instance, at least as fast there. Its budget is a node count, and it
+    ends early once it reaches the real search's bound."""
+
+    def __init__(self, instance: Instance, space: ClassSpace, options: BnpOptions, *, stop: Stop, backend: str,
+                 prices: np.ndarray | None, budget: float | None):
+        self.instance, self.space, self.options = instance, space, replace(options, near_symmetry=0.0)
+        self.stop, self.backend, self.prices, self.budget = stop, backend, prices, budget
+        self.classes = space.num_classes
+
+    @classmethod
+    def of(cls, inst: Instance, space: ClassSpace, options: BnpOptions, *, stop: Stop, backend: str,
+           prices: np.ndarray | None, budget: float | None) -> NearSearch | None:
+        """The heuristic when links bind and rounding the network leaves fewer classes, else None."""
+        if not options.near_symmetry or not options.network_checks or (space.classes.rho >= space.upper).all():
+            return None
+        label = near_labels(inst, space.upper / inst.tables.link_scale, options.near_symmetry)
+        if label is None:
+            return None
+        down = rounded(inst, label, up=False)
+        down_space = _space(down, options, prices, budget)[1]
+        if down_space.num_classes >= space.num_classes:
+            return None
+        return cls(down, down_space, options, stop=stop, backend=backend, prices=prices, budget=budget)
+
+    def __call__(self, target: float, log: Log) -> Placement:
+        """The best placement found within the node budget (or once it reaches ``target``)."""
+        sub = Log((lambda line: log(f"  near  {line.lstrip()}")) if log.enabled else None)
+        search = _wire(self.instance, self.space, self.options, stop=self.stop, gap=0.0, backend=self.backend,
+                       log=sub, budget=self.budget, max_nodes=self.options.near_nodes, target=target)
+        sub(f"network rounded down to {self.classes} classes; at most {self.options.near_nodes} nodes")
+        with suppress(Stopped):     # the run's deadline: the caller sees it at its next step
+            search.run()
+        return search.incumbent.placement
+
+
 def _engine(instance: Instance, options: BnpOptions, *, stop: Stop, gap: float, backend: str,
             log: Log, prices: np.ndarray | None = None,
             budget: float | None = None) -> tuple[Instance, ClassSpace, ThresholdSearch] | None:
@@ -190,14 +244,22 @@ def _engine(instance: Instance, options: BnpOptions, *, stop: Stop, gap: float, 
         + (f"; budget {budget:.6g} USD per hour" if budget is not None else ""))
     if space.upper <= 0 or not len(V):
         return None
+    near = NearSearch.of(inst, space, options, stop=stop, backend=backend, prices=prices, budget=budget)
+    return inst, space, _wire(inst, space, options, stop=stop, gap=gap, backend=backend, log=log, budget=budget,
+                              near=near)
+
+
+def _wire(inst: Instance, space: ClassSpace, options: BnpOptions, *, stop: Stop, gap: float, backend: str,
+          log: Log, budget: float | None, near: NearSearch | None = None, max_nodes: int | None = None,
+          target: float = np.inf) -> ThresholdSearch:
+    """A threshold search and its parts on one class space (the real one, or a rounded one)."""
     incumbent = Incumbent(inst, stop.start, budget)
     pool_mip = PoolMip(space, backend, stop)
     tree = BranchAndPrice(space, backend=backend, options=options, stop=stop, log=log, incumbent=incumbent,
                           pool_mip=pool_mip)
     primal = PrimalSchedule(space, tree, incumbent, options)
-    search = ThresholdSearch(space, tree, primal, incumbent, options=options, gap=gap, backend=backend, stop=stop,
-                             log=log)
-    return inst, space, search
+    return ThresholdSearch(space, tree, primal, incumbent, options=options, gap=gap, backend=backend, stop=stop,
+                           log=log, near=near, max_nodes=max_nodes, target=target)
 
 
 def solve_bnp(instance: Instance, options: BnpOptions | None = None, *, stop: Stop | None = None,
@@ -245,6 +307,7 @@ def _fastest(instance: Instance, options: BnpOptions, *, stop: Stop, gap: float,
         "nodes": st.nodes, "max_depth": st.max_depth, "thresholds_tested": st.thresholds,
         "network_rows": st.network_rows, "pool_mips": search.tree.pool_mip.runs,
         "time_to_first_incumbent": inc.first_found, "time_to_best": inc.last_improved,
+        "near_classes": search.near.classes if search.near is not None else None,
     }
     return Result(instance.name, "bnp", status, inc.placement, inc.value if inc else None,
                   search.bound() if status != "infeasible" else None,
