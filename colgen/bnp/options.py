@@ -21,8 +21,9 @@ class BnpOptions(CostOptions):
     ``same-type`` and ``smaller-k`` restrict the search and make the status ``heuristic``.
     ``configurations``: decide thresholds where no link can bind by the configuration ILP
     (colgen/bnp/configurations.py); False sends every threshold through branch-and-price.
-    ``network_checks``: where links bind, try the component bound (colgen/bnp/components.py) and the
-    group-path heuristic (colgen/bnp/group_path.py) before branch-and-price (False: ablation).
+    ``network_checks``: where links bind, try the component bound (colgen/bnp/components.py), the
+    stage walk (colgen/bnp/stage_walk.py) and the group-path heuristic (colgen/bnp/group_path.py)
+    before branch-and-price (False: ablation).
     """
 
     prune: str | tuple[str, ...] = "safe"
@@ -40,6 +41,7 @@ class BnpOptions(CostOptions):
     path_nodes: int = 20_000           #: depth-first nodes of one group-path search
     ladder: tuple[float, ...] = (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
     """Relative steps below the bound at which the ladder looks for incumbents."""
+    walk_nodes: int = 50_000           #: search nodes of one stage walk (colgen/bnp/stage_walk.py)
     near_nodes: int = 1000             #: tree nodes of the search on the rounded-down network
     row_age: int = 200                 #: master solves after which a star row without dual is dropped
     feasibility_eps: float = 1e-6      #: a phase-1 objective at or below this is "feasible"
@@ -47,7 +49,8 @@ class BnpOptions(CostOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("columns_per_round", "node_budget", "heuristic_every", "pool_mip_nodes", "near_nodes"):
+        for name in ("columns_per_round", "node_budget", "heuristic_every", "pool_mip_nodes", "near_nodes",
+                     "walk_nodes"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"BnpOptions.{name} must be a positive integer")
         if not 0 <= self.near_symmetry < 1:

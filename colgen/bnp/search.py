@@ -37,6 +37,7 @@ from colgen.bnp.heuristics import PoolMip
 from colgen.bnp.options import BnpOptions
 from colgen.bnp.primal import PrimalSchedule
 from colgen.bnp.probe import REFUTED, Incumbent, Outcome, Probe
+from colgen.bnp.stage_walk import stage_walk
 from colgen.bnp.tree import BranchAndPrice
 from colgen.goals import Answer, CostEngine, solve_goal
 from colgen.model.costs import Goal, require_prices
@@ -59,6 +60,7 @@ class ThresholdSearch:
         self.space, self.tree, self.primal, self.incumbent = space, tree, primal, incumbent
         self.options, self.gap, self.backend, self.stop, self.say = options, gap, backend, stop, log
         self.near, self.max_nodes, self.target = near, max_nodes, target
+        self.walk_spent = 0.0                   # the stage walk ran out of budget at this threshold
         self.links_bind = not bool((space.classes.rho >= space.upper).all())
         self.V = space.candidates()
         self.hi = len(self.V)                   # candidates V[hi:] are refuted
@@ -121,10 +123,25 @@ class ThresholdSearch:
             checked = component_check(self.space, T, eligible, backend=self.backend, stop=self.stop)
             if checked is not None:
                 return checked
+            walked = self.walk(T, eligible)
+            if walked is not None and (walked.outcome is Outcome.REFUTED
+                                       or self.incumbent.offer(walked.placement) >= T):
+                return walked
             found = group_path(self.space, T, eligible, opt.path_nodes, backend=self.backend, stop=self.stop)
             if found and self.incumbent.offer(found) >= T:
                 return Probe.found(found)
         return self.tree.feasible_at(T, eligible, root_only=not integer, node_budget=node_budget)
+
+    def walk(self, T: float, eligible: np.ndarray) -> Probe | None:
+        """The stage walk (colgen/bnp/stage_walk.py), skipped at and below a threshold where it ran
+        out of budget: lower thresholds leave more links, and more walks, to search."""
+        if self.walk_spent >= T:
+            return None
+        self.activity = f"stage walk at T={T:.6g}"
+        walked = stage_walk(self.space, T, eligible, self.options.walk_nodes, stop=self.stop)
+        if walked is None:
+            self.walk_spent = max(self.walk_spent, T)
+        return walked
 
     def record(self, T: float, phase: str, probe: Probe) -> None:
         if probe.outcome is Outcome.REFUTED:

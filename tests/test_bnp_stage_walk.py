@@ -1,0 +1,58 @@
+"""The stage walk (colgen/bnp/stage_walk.py) against brute force: at every candidate threshold of
+small network-bound instances (with and without stage limits) a refutation means the optimum is
+below T, a placement reaches T and keeps the limits; a spent budget says nothing."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from colgen.bnp.probe import Outcome
+from colgen.bnp.stage_walk import stage_walk
+from colgen.check.brute import solve_brute
+from colgen.io.generator import random_instance
+from colgen.model.instance import instance_from_dict
+from colgen.result import meets_limits, placement_throughput
+from colgen.space.class_space import class_space
+
+
+@st.composite
+def network_bound(draw: st.DrawFn):
+    limits = draw(st.sampled_from([{}, {"max_stages": 2}, {"min_layers_per_stage": 2},
+                                   {"max_layers_per_stage": 2}, {"max_stages": 3, "min_layers_per_stage": 1}]))
+    return instance_from_dict(random_instance(
+        draw(st.integers(0, 2**31 - 1)), num_layers=draw(st.integers(2, 6)), num_gpus=draw(st.integers(3, 7)),
+        num_types=draw(st.integers(1, 2)), max_k=draw(st.integers(1, 3)),
+        network=draw(st.sampled_from(["nodes", "distinct"])), gpus_per_node=draw(st.integers(1, 3)),
+        memory_pressure=draw(st.sampled_from([0.5, 0.8, 1.0])), **limits))
+
+
+@settings(max_examples=300, deadline=None)
+@given(network_bound(), st.booleans())
+def test_stage_walk_agrees_with_brute_force(inst, symmetry):
+    opt = solve_brute(inst).objective or 0.0
+    space = class_space(inst.tables, symmetry=symmetry, limits=inst.stage_limits)
+    decided = 0
+    for T in map(float, space.candidates()):
+        walked = stage_walk(space, T, space.eligible(T), 100_000)
+        if walked is None:
+            continue
+        decided += 1
+        if walked.outcome is Outcome.REFUTED:
+            assert opt < T, (T, opt)        # the optimum is itself a candidate: compare exactly
+        else:
+            assert meets_limits(inst, walked.placement)
+            value = placement_throughput(inst, walked.placement)
+            assert T * (1 - 1e-12) <= value <= opt * (1 + 1e-12), (T, value, opt)
+    if inst.stage_limits.max_stages is None:     # then only a spent budget leaves T undecided
+        assert decided == len(space.candidates())
+
+
+def test_a_spent_budget_decides_nothing():
+    inst = instance_from_dict(random_instance(1, num_layers=32, num_gpus=64, num_types=4, max_k=4,
+                                              network="distinct"))
+    space = class_space(inst.tables)
+    V = space.candidates()
+    T = float(V[V.searchsorted(60_000.0)])      # no single stage reaches it; links reach it everywhere
+    assert stage_walk(space, T, space.eligible(T), 10) is None
+    assert stage_walk(space, T, space.eligible(T), 1_000).outcome is Outcome.PLACEMENT
