@@ -64,10 +64,7 @@ def placement_throughput(instance: Instance, placement: Placement) -> float:
 
 def meets_limits(instance: Instance, placement: Placement) -> bool:
     """Whether the placement keeps the instance's stage limits (number of stages, layers each)."""
-    limits = instance.stage_limits
-    if limits.max_stages is not None and len(placement) > limits.max_stages:
-        return False
-    return all(limits.allows_length(s.num_layers) for s in placement)
+    return instance.stage_limits.keeps([s.num_layers for s in placement])
 
 
 def replica_groups(instance: Instance, stage: Stage) -> list[list[int]]:

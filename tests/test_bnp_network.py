@@ -1,37 +1,41 @@
 """Where links bind: the component bound never refutes a threshold the optimum reaches, and the
-group path only returns placements that reach their threshold; both against brute force."""
+group path (with its walk MIP) only returns placements that reach their threshold and keep the
+stage limits; both against brute force."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from colgen.bnp.components import component_check
-from colgen.bnp.group_path import group_path
+from colgen.bnp.configurations import usable_classes
+from colgen.bnp.group_path import group_capacity, group_path, twin_groups
 from colgen.bnp.probe import Outcome
 from colgen.check.brute import solve_brute
 from colgen.io.generator import random_instance
 from colgen.model.instance import instance_from_dict
-from colgen.result import placement_throughput
+from colgen.result import meets_limits, placement_throughput
 from colgen.space.class_space import class_space
 from colgen.stop import Stop
 
 
 @st.composite
 def network_bound(draw: st.DrawFn):
+    limits = draw(st.sampled_from([{}, {}, {"max_stages": 2}, {"min_layers_per_stage": 2}]))
     return instance_from_dict(random_instance(
-        draw(st.integers(0, 2**31 - 1)), num_layers=draw(st.integers(2, 5)), num_gpus=draw(st.integers(3, 6)),
+        draw(st.integers(0, 2**31 - 1)), num_layers=draw(st.integers(2, 6)), num_gpus=draw(st.integers(3, 8)),
         num_types=draw(st.integers(1, 2)), max_k=draw(st.integers(1, 3)),
         network=draw(st.sampled_from(["nodes", "distinct"])), gpus_per_node=draw(st.integers(1, 3)),
-        memory_pressure=draw(st.sampled_from([0.5, 0.8, 1.0]))))
+        memory_pressure=draw(st.sampled_from([0.5, 0.8, 1.0])), **limits))
 
 
 @settings(max_examples=150)
 @given(network_bound(), st.booleans())
 def test_component_bound_and_group_path_agree_with_brute_force(inst, symmetry):
     opt = solve_brute(inst).objective or 0.0
-    space = class_space(inst.tables, symmetry=symmetry)
+    space = class_space(inst.tables, symmetry=symmetry, limits=inst.stage_limits)
     for T in map(float, space.candidates()):
         el = space.eligible(T)
         checked = component_check(space, T, el, backend="highs", stop=Stop())
@@ -41,6 +45,7 @@ def test_component_bound_and_group_path_agree_with_brute_force(inst, symmetry):
             assert placement_throughput(inst, checked.placement) >= T * (1 - 1e-12)
         found = group_path(space, T, el, 2000, backend="highs")
         if found:
+            assert meets_limits(inst, found)
             value = placement_throughput(inst, found)
             assert T * (1 - 1e-12) <= value <= opt * (1 + 1e-12), (T, value, opt)
 
@@ -86,3 +91,17 @@ def test_network_bound_optima_equal_brute_force_and_the_full_ilp(capsys):
         print("\n  network-bound instances (with a placement / optimum set by a link): "
               + ", ".join(f"{n} {solved[n]} / {by_link[n]}" for n in solved))
     assert solved["nodes"] >= 150 and by_link["nodes"] >= 0.3 * solved["nodes"], (solved, by_link)
+
+
+def test_transition_stages_reach_what_group_capacities_cannot():
+    # Stages inside twin groups hold 5 of the 6 layers at the optimum; a stage mixing the GPUs two
+    # neighbouring groups have left (the walk MIP) holds the sixth.
+    inst = instance_from_dict(random_instance(1399, num_layers=6, num_gpus=7, num_types=2, max_k=3, network="nodes",
+                                              gpus_per_node=3, memory_pressure=0.9))
+    opt = solve_brute(inst).objective
+    space = class_space(inst.tables)
+    el = space.eligible(opt)
+    groups = twin_groups(space, opt, np.nonzero(usable_classes(space, el))[0])
+    assert sum(group_capacity(space, opt, el, g, space.num_layers)[0] for g in groups) < space.num_layers
+    found = group_path(space, opt, el, 2000, backend="highs")
+    assert found and placement_throughput(inst, found) >= opt * (1 - 1e-12)

@@ -20,9 +20,11 @@ from itertools import combinations_with_replacement
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from colgen.backends import MatrixModel, get_backend
 from colgen.bnp.configurations import MAX_CONFIGURATIONS, single_stage, usable_classes
+from colgen.bnp.stage_walk import Stage, allowed_lengths, layout, stage_lengths
 from colgen.result import Placement
 from colgen.space.class_space import ClassSpace
 from colgen.stop import Stop
@@ -164,7 +166,13 @@ def _stages(space: ClassSpace, group: np.ndarray, types: np.ndarray, n: np.ndarr
 
 def group_path(space: ClassSpace, T: float, eligible: np.ndarray, node_budget: int, *, backend: str = "auto",
                stop: Stop | None = None) -> Placement | None:
-    """A placement reaching T built as a walk through twin groups, or None."""
+    """A placement reaching T built as a walk through twin groups (within the stage limits), or None."""
+    found = _group_path(space, T, eligible, node_budget, backend=backend, stop=stop)
+    return found if found and space.limits.keeps([s.num_layers for s in found]) else None
+
+
+def _group_path(space: ClassSpace, T: float, eligible: np.ndarray, node_budget: int, *, backend: str,
+                stop: Stop | None) -> Placement | None:
     one = single_stage(space, eligible)
     if one is not None:
         return one
@@ -182,10 +190,56 @@ def group_path(space: ClassSpace, T: float, eligible: np.ndarray, node_budget: i
             caps_list.append(cap)
             plans.append(plan)
     caps = np.array(caps_list, dtype=np.int64)
-    if caps.sum() < M:
+    if not len(caps):
         return None
-    walk = _walk(space, T, groups, caps, plans, node_budget, stop)
-    return None if walk is None else _layout(space, walk, plans, M)
+    if caps.sum() >= M:
+        walk = _walk(space, T, groups, caps, plans, node_budget, stop)
+        if walk is not None:
+            return _layout(space, walk, plans, M)
+    tour = _tour(space, T, groups, caps)
+    return walk_mip(space, T, eligible, [groups[g] for g in tour], backend=backend, stop=stop)
+
+
+def _tour(space: ClassSpace, T: float, groups: list[np.ndarray], caps: np.ndarray) -> list[int]:
+    """A walk through every group of the component (groups linked both ways) of most capacity:
+    depth-first along a spanning tree from one end of its longest path, back through a group after
+    each branch, the branch to the other end last (never left again)."""
+    rep = np.array([g[0] for g in groups])
+    link = (space.classes.rho >= T)[np.ix_(rep, rep)]
+    mutual = link & link.T
+    np.fill_diagonal(mutual, False)
+    n, label = connected_components(sp.csr_matrix(mutual), directed=False)
+    best = int(np.argmax(np.bincount(label, weights=caps, minlength=n)))
+    members = np.nonzero(label == best)[0]
+    end = int(_bfs(mutual, int(members[0]))[0][-1])
+    order, parent = _bfs(mutual, end)
+    far = int(order[-1])
+    children: dict[int, list[int]] = {int(v): [] for v in order}
+    for v in order[1:]:
+        children[int(parent[v])].append(int(v))
+    on_path = {far}
+    v = far
+    while v != end:
+        v = int(parent[v])
+        on_path.add(v)
+    walk: list[int] = []
+
+    def visit(u: int, final: bool) -> None:
+        walk.append(u)
+        kids = sorted(children[u], key=lambda c: c in on_path)      # the branch to the far end last
+        for c in kids:
+            visit(c, final and c in on_path)
+            if not (final and c in on_path):
+                walk.append(u)
+
+    visit(end, True)
+    return walk
+
+
+def _bfs(adj: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
+    """Breadth-first order from ``start`` and each vertex's parent (-1 for the start)."""
+    order, parent = breadth_first_order(sp.csr_matrix(adj), start, directed=False, return_predecessors=True)
+    return order, parent
 
 
 def _walk(space: ClassSpace, T: float, groups: list[np.ndarray], caps: np.ndarray, plans: list[Plan],
@@ -260,6 +314,93 @@ def _walk(space: ClassSpace, T: float, groups: list[np.ndarray], caps: np.ndarra
     except _Budget:
         return None
     return None
+
+
+def walk_mip(space: ClassSpace, T: float, eligible: np.ndarray, visits: list[np.ndarray], *,
+             backend: str = "auto", stop: Stop | None = None) -> Placement | None:
+    """A placement along a fixed walk of twin groups, with stages *between* groups too.
+
+    Capacities count stages inside one group; where they fall short, the GPUs each group has left
+    can still form a stage with its neighbour's: between visits i and i+1 every class of both links
+    to both (twin groups), so *transition stages* mixing them may sit there (any number when the
+    groups link both ways, else one). A MIP picks the stages: per visit, how many of each
+    configuration inside the group (at least one, so that two transitions never meet); per
+    transition, how many mixed ones; each class's GPUs at most once; the most layers. None when
+    they stay below M or the configurations are too many to list. (Twin groups are linked both
+    ways inside; a class whose own GPUs are not linked is its own group, kept from following
+    itself by one row per window.)"""
+    M, V = space.num_layers, len(visits)
+    allowed = allowed_lengths(space, eligible)
+    link = space.classes.rho >= T
+    parts = [[v // 2] if v % 2 == 0 else [v // 2, v // 2 + 1] for v in range(2 * V - 1)]   # pipeline order
+    columns: list[tuple[int, Stage, int, int]] = []          # (part, classes, fewest layers, most layers)
+    for row, part in enumerate(parts):
+        for stage, lo, hi in _stages_of(space, allowed, [visits[v] for v in part]):
+            columns.append((row, stage, lo, hi))
+            if len(columns) > MAX_CONFIGURATIONS:
+                return None
+    if not columns:
+        return None
+    n, C, P = len(columns), space.num_classes, len(parts)
+    rows, cols, vals = [], [], []
+    for j, (row, stage, _, _) in enumerate(columns):
+        for c in stage:
+            rows.append(c)
+            cols.append(j)
+            vals.append(1.0)
+        rows += [C + row, C + P]
+        cols += [j, j]
+        vals += [1.0, 1.0]
+    lower, upper = np.full(P, 1.0), np.full(P, np.inf)
+    for row, part in enumerate(parts):
+        if len(part) == 2:
+            a, b = visits[part[0]], visits[part[1]]
+            lower[row], upper[row] = 0.0, np.inf if link[np.ix_(b, a)].all() else 1.0
+    # A class whose two GPUs are not linked at T serves one stage of each window of adjacent parts
+    # (a visit and the transitions on either side): two stages drawing on it never follow each other.
+    lonely = np.nonzero(~np.diag(link) & (space.classes.sizes > 1))[0]
+    windows = 0
+    for v in range(V):
+        near = {2 * v - 1, 2 * v, 2 * v + 1}
+        for c in lonely:
+            hits = [j for j, (row, stage, _, _) in enumerate(columns) if row in near and c in stage]
+            if hits:
+                rows += [C + P + 1 + windows] * len(hits)
+                cols += hits
+                vals += [1.0] * len(hits)
+                windows += 1
+    most = float(space.limits.max_stages) if space.limits.max_stages is not None else np.inf
+    model = MatrixModel(c=np.array([hi for _, _, _, hi in columns], dtype=float),
+                        A=sp.csr_matrix((vals, (rows, cols)), shape=(C + P + 1 + windows, n)),
+                        row_lower=np.concatenate([np.full(C, -np.inf), lower, [0.0], np.zeros(windows)]),
+                        row_upper=np.concatenate([space.classes.sizes.astype(float), upper, [most],
+                                                  np.ones(windows)]),
+                        col_lower=np.zeros(n), col_upper=np.full(n, float(M)), integer=np.ones(n, dtype=bool),
+                        maximize=True)
+    out = get_backend(backend, model.num_cols, model.num_rows, in_process=True).solve(model, stop=stop)
+    if out.x is None or out.objective is None or out.objective < M:
+        return None
+    count = np.round(out.x).astype(np.int64)
+    walk = [(lo, hi, stage) for j, (_, stage, lo, hi) in enumerate(columns) for _ in range(count[j])]
+    return layout(space, walk) or None          # columns are in pipeline order already
+
+
+def _stages_of(space: ClassSpace, allowed: np.ndarray, groups: list[np.ndarray]) -> list[tuple[Stage, int, int]]:
+    """Every data-parallel stage over the classes of ``groups`` using each of them (classes with
+    their GPU counts, one entry per GPU), with its fewest and most layers."""
+    classes = sorted(int(c) for g in groups for c in g)
+    sizes = space.classes.sizes
+    out = []
+    for k in range(len(groups), space.max_k + 1):
+        for stage in combinations_with_replacement(classes, k):
+            if any(stage.count(c) > sizes[c] for c in set(stage)):
+                continue
+            if len(groups) > 1 and not all(any(c in g for c in stage) for g in groups):
+                continue
+            lo, hi = stage_lengths(allowed, stage)
+            if hi:
+                out.append((stage, lo, hi))
+    return out
 
 
 def _layout(space: ClassSpace, walk: list[int], plans: list[Plan], M: int) -> Placement | None:

@@ -51,12 +51,7 @@ class StageWalk:
         cls = space.classes
         self.link = cls.rho >= T
         self.use = usable_classes(space, eligible)
-        # allowed[k][c]: the lengths (1..M-1) class c may serve in a data-parallel stage of k GPUs.
-        self.allowed = np.zeros((self.K + 1, cls.count, self.M), dtype=bool)
-        for k in range(1, self.K + 1):
-            s = space.shapes.index(k, 1)
-            if s:
-                self.allowed[k, :, 1:] = eligible[1:self.M, s].T
+        self.allowed = allowed_lengths(space, eligible)
         most = np.where(self.allowed.any(axis=2), self.M - 1 - np.argmax(self.allowed[:, :, ::-1], axis=2), 0)
         self.rate = (most[1:] / np.arange(1, self.K + 1)[:, None]).max(axis=0)
         self.nodes = 0
@@ -67,8 +62,7 @@ class StageWalk:
     def lengths(self, stage: Stage) -> tuple[int, int]:
         """Fewest and most layers ``stage`` may serve ((0, 0): none)."""
         if stage not in self._lengths:
-            idx = np.nonzero(self.allowed[len(stage), list(stage)].all(axis=0))[0]
-            self._lengths[stage] = (int(idx[0]), int(idx[-1])) if len(idx) else (0, 0)
+            self._lengths[stage] = stage_lengths(self.allowed, stage)
         return self._lengths[stage]
 
     def _count(self, n: int = 1) -> None:
@@ -179,18 +173,37 @@ def stage_walk(space: ClassSpace, T: float, eligible: np.ndarray, node_budget: i
         return None
     if walk is None:
         return REFUTED
-    placement = _layout(space, walk)
+    placement = layout(space, walk)
     return Probe.found(placement) if placement else None
 
 
-def _layout(space: ClassSpace, walk: list[tuple[int, int, Stage]]) -> Placement:
-    """The walk's stages with their layers: the fewest each, then the rest as far as each allows
-    (empty when the walk has more stages than the limits allow)."""
+def allowed_lengths(space: ClassSpace, eligible: np.ndarray) -> np.ndarray:
+    """``[k, c, l]``: may class c serve l layers (1..M-1) in a data-parallel stage of k GPUs?"""
+    M, K = space.num_layers, space.max_k
+    allowed = np.zeros((K + 1, space.num_classes, M), dtype=bool)
+    for k in range(1, K + 1):
+        s = space.shapes.index(k, 1)
+        if s:
+            allowed[k, :, 1:] = eligible[1:M, s].T
+    return allowed
+
+
+def stage_lengths(allowed: np.ndarray, stage: Stage) -> tuple[int, int]:
+    """Fewest and most layers a stage of these classes (one entry per GPU) may serve ((0, 0): none)."""
+    idx = np.nonzero(allowed[len(stage), list(stage)].all(axis=0))[0]
+    return (int(idx[0]), int(idx[-1])) if len(idx) else (0, 0)
+
+
+def layout(space: ClassSpace, walk: list[tuple[int, int, Stage]]) -> Placement:
+    """Stages (fewest layers, most layers, classes) in pipeline order as a placement of M layers:
+    the fewest each, then the rest as far as each allows. Empty when they cannot hold M layers
+    together or are more stages than the limits allow."""
     M = space.num_layers
-    if space.limits.max_stages is not None and len(walk) > space.limits.max_stages:
-        return ()
     lengths = [lo for lo, _, _ in walk]
     spare = M - sum(lengths)
+    if spare < 0 or sum(hi for _, hi, _ in walk) < M or (
+            space.limits.max_stages is not None and len(walk) > space.limits.max_stages):
+        return ()
     for i, (_, hi, _) in enumerate(walk):
         add = min(spare, hi - lengths[i])
         lengths[i] += add

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from colgen.model.performance import LatencyModel
@@ -54,6 +55,12 @@ class StageLimits:
 
     def allows_length(self, num_layers: int) -> bool:
         return num_layers >= self.min_layers and (self.max_layers is None or num_layers <= self.max_layers)
+
+    def keeps(self, lengths: Sequence[int]) -> bool:
+        """Whether a pipeline of stages of these lengths (layers) keeps the limits."""
+        if self.max_stages is not None and len(lengths) > self.max_stages:
+            return False
+        return all(self.allows_length(n) for n in lengths)
 
 
 @dataclass(frozen=True)
