@@ -13,15 +13,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from colgen import solve, verify
+from colgen.bnp.options import BnpOptions
+from colgen.bnp.search import NearSearch, _space
 from colgen.check.brute import BruteOptions, solve_brute
 from colgen.io.generator import random_instance
 from colgen.io.regions import PRESETS, regions_instance
 from colgen.model.instance import Instance, instance_from_dict
 from colgen.model.network import Network
+from colgen.progress import Log
 from colgen.result import placement_throughput
 from colgen.space.bounds import fluid_upper_bound
 from colgen.space.class_space import class_space
 from colgen.space.near_symmetry import near_labels, rounded
+from colgen.stop import Stop
 
 
 def jittered(inst: Instance, rng: np.random.Generator, jitter: float) -> Instance:
@@ -98,13 +102,22 @@ def test_bnp_with_the_rounded_down_search_equals_brute_force(inst, with_budget):
     assert r.bound >= truth.objective * (1 - 1e-9)
 
 
-def test_the_rounded_down_search_runs_on_a_jittered_regions_cluster():
-    """4 regions of 2 nodes of 4 GPUs, +-3 % on every node pair: 8 node classes, 7 near classes;
-    the search on the rounded-down network runs after the bisection, and the result is optimal."""
+def test_the_rounded_down_search_gives_placements_of_the_real_cluster():
+    """4 regions of 2 nodes of 4 GPUs, +-3 % on every node pair: 8 node classes, 7 near classes.
+    The search on the rounded-down network returns a placement of the real cluster at least as
+    fast as the rounded-down optimum; the solve reports the near classes and stays optimal."""
     inst = instance_from_dict(regions_instance(2, regions=4, racks=1, nodes=2, gpus_per_node=4, jitter=0.03,
                                                max_k=4))
+    options = BnpOptions()
+    near = NearSearch.of(inst, _space(inst, options)[1], options, stop=Stop(), backend="highs", prices=None,
+                         budget=None)
+    assert near is not None and near.classes == 7
     lines: list[str] = []
-    r = solve(inst, "bnp", backend="highs", time_limit=120, log=lines.append)
+    found = near(np.inf, Log(lines.append))
+    assert lines[0] == "  near  network rounded down to 7 classes; at most 1000 nodes"
+    down = solve(near.instance, "bnp", backend="highs")
+    assert down.status == "optimal"
+    assert placement_throughput(inst, found) >= down.objective * (1 - 1e-12)
+    r = solve(inst, "bnp", backend="highs", time_limit=120)
     assert (r.statistics["classes"], r.statistics["near_classes"]) == (8, 7)
-    assert any(line.startswith("  near  network rounded down to 7 classes") for line in lines)
     assert r.status == "optimal" and verify(inst, r).ok

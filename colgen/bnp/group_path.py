@@ -17,6 +17,7 @@ search returns is evaluated exactly by the caller; the heuristic never affects t
 from __future__ import annotations
 
 from itertools import combinations_with_replacement
+from math import comb
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,6 +31,8 @@ from colgen.space.class_space import ClassSpace
 from colgen.stop import Stop
 
 Plan = list[tuple[int, np.ndarray]]          # stages as (layers, GPU count per class)
+#: Stages (multisets of classes, counted before they are listed) beyond which no walk MIP is built.
+MAX_WALK_STAGES = 50_000
 
 
 class _Budget(Exception):
@@ -326,19 +329,21 @@ def walk_mip(space: ClassSpace, T: float, eligible: np.ndarray, visits: list[np.
     groups link both ways, else one). A MIP picks the stages: per visit, how many of each
     configuration inside the group (at least one, so that two transitions never meet); per
     transition, how many mixed ones; each class's GPUs at most once; the most layers. None when
-    they stay below M or the configurations are too many to list. (Twin groups are linked both
+    they stay below M or the stages to list would be more than ``MAX_WALK_STAGES``. (Twin groups are linked both
     ways inside; a class whose own GPUs are not linked is its own group, kept from following
     itself by one row per window.)"""
     M, V = space.num_layers, len(visits)
     allowed = allowed_lengths(space, eligible)
     link = space.classes.rho >= T
     parts = [[v // 2] if v % 2 == 0 else [v // 2, v // 2 + 1] for v in range(2 * V - 1)]   # pipeline order
+    listed = sum(comb(sum(len(visits[v]) for v in part) + k - 1, k) for part in parts
+                 for k in range(1, space.max_k + 1))
+    if listed > MAX_WALK_STAGES:
+        return None
     columns: list[tuple[int, Stage, int, int]] = []          # (part, classes, fewest layers, most layers)
     for row, part in enumerate(parts):
         for stage, lo, hi in _stages_of(space, allowed, [visits[v] for v in part]):
             columns.append((row, stage, lo, hi))
-            if len(columns) > MAX_CONFIGURATIONS:
-                return None
     if not columns:
         return None
     n, C, P = len(columns), space.num_classes, len(parts)
