@@ -5,13 +5,16 @@ and have the same links (both ways) to every other class: inside a group stages 
 order, and between two groups the link either reaches T for every GPU pair or for none. Each group
 gets a *capacity*, the most layers its GPUs serve at >= T with data-parallel stages drawn from the
 group only (a knapsack over configurations), and a depth-first search looks for a walk through
-groups linked at >= T whose capacities add up to M layers: Warnsdorff order (fewest onward options first, then the
-largest capacity), pruning by the capacity still reachable, revisits of a group while it has
+groups linked at >= T whose capacities add up to M layers: Warnsdorff order (fewest onward options
+first, then the largest capacity), pruning by the capacity still reachable, revisits of a group while it has
 stages left (a hub), and a node budget (deterministic, no clock).
 
 On clusters of many distinct nodes (the ``nodes`` generator) the best placement is often a
-Hamiltonian path through the nodes, which neither the LP nor the pool MIP sees. Every placement the
-search returns is evaluated exactly by the caller; the heuristic never affects the bound.
+Hamiltonian path through the nodes, which neither the LP nor the pool MIP sees. Where the
+capacities fall short of M (or no walk is found), :func:`walk_mip` follows a tour of the groups and
+adds *transition stages* that mix the GPUs two neighbouring groups have left (on a cluster in
+regions, the stages that cross from one region to the next). Every placement the search returns is
+evaluated exactly by the caller; the heuristic never affects the bound.
 """
 
 from __future__ import annotations
