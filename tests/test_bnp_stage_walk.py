@@ -56,3 +56,18 @@ def test_a_spent_budget_decides_nothing():
     T = float(V[V.searchsorted(60_000.0)])      # no single stage reaches it; links reach it everywhere
     assert stage_walk(space, T, space.eligible(T), 10) is None
     assert stage_walk(space, T, space.eligible(T), 1_000).outcome is Outcome.PLACEMENT
+
+
+def test_the_search_says_which_part_answered():
+    """On 64 GPUs with all-distinct links the stage walk refutes the thresholds above the optimum;
+    every probe is counted under the part that answered it."""
+    from colgen import solve
+
+    inst = instance_from_dict(random_instance(1, num_layers=32, num_gpus=64, num_types=4, max_k=4,
+                                              network="distinct"))
+    lines: list[str] = []
+    r = solve(inst, "bnp", backend="highs", time_limit=120, log=lines.append)
+    answers = r.statistics["answers"]
+    assert r.status == "optimal" and answers.get("walk: refuted", 0) >= 1
+    assert sum(answers.values()) == r.statistics["thresholds_tested"]
+    assert any("refuted (walk)" in line for line in lines)

@@ -22,8 +22,12 @@ class Outcome(Enum):
 
 @dataclass(frozen=True)
 class Probe:
+    """An answer, and which part of the search gave it (``by``: ``config``, ``component``,
+    ``walk``, ``group path``, ``tree``; empty for a heuristic's placement)."""
+
     outcome: Outcome
     placement: Placement = ()
+    by: str = ""
 
     @classmethod
     def found(cls, placement: Placement) -> Probe:

@@ -61,6 +61,7 @@ class ThresholdSearch:
         self.options, self.gap, self.backend, self.stop, self.say = options, gap, backend, stop, log
         self.near, self.max_nodes, self.target = near, max_nodes, target
         self.walk_spent = 0.0                   # the stage walk ran out of budget at this threshold
+        self.answers: dict[str, int] = {}       # "part: outcome" -> how many probes it answered
         self.links_bind = not bool((space.classes.rho >= space.upper).all())
         self.V = space.candidates()
         self.hi = len(self.V)                   # candidates V[hi:] are refuted
@@ -100,37 +101,43 @@ class ThresholdSearch:
         inc = f"{self.incumbent.value:.6g}" if self.incumbent else "-"
         self.trace.append({"time_s": self.stop.elapsed(), "incumbent": self.incumbent.value if self.incumbent
                            else None, "bound": self.bound()})
-        self.say(f"  {phase:<4} T={T:<12.6g} {outcome:<11} nodes {self.tree.stats.nodes:>6}  "
+        self.say(f"  {phase:<4} T={T:<12.6g} {outcome:<23} nodes {self.tree.stats.nodes:>6}  "
                  f"cols {self.tree.master.pool.n:>7}  bound {self.bound():<12.6g} incumbent {inc:<12} "
                  f"gap {'-' if g is None else f'{100 * g:.3f}%':>8}  {self.stop.elapsed():7.2f}s")
 
     # ------------------------------------------------------------------ probes
     def probe(self, T: float, integer: bool, node_budget: int | None = None) -> Probe:
         """Decide T exactly where no link can bind (configurations); where links bind, try the
-        component bound and the group path first; else branch-and-price (only its root LP unless
-        ``integer``)."""
+        component bound, the stage walk and the group path first; else branch-and-price (only its
+        root LP unless ``integer``). The answer names the part that gave it, and is counted."""
         self.tree.stats.thresholds += 1
         self.activity = f"probe at T={T:.6g}"
+        answer, by = self._answer(T, integer, node_budget)
+        key = f"{by}: {answer.outcome.value}"
+        self.answers[key] = self.answers.get(key, 0) + 1
+        return replace(answer, by=by)
+
+    def _answer(self, T: float, integer: bool, node_budget: int | None) -> tuple[Probe, str]:
         eligible = self.space.eligible(T)
         opt = self.options
         if opt.configurations and network_free(self.space, T, eligible):
             answer = decide(self.space, eligible, backend=self.backend, stop=self.stop)
             if answer is False:
-                return REFUTED
+                return REFUTED, "config"
             if answer:
-                return Probe.found(answer)
+                return Probe.found(answer), "config"
         elif opt.network_checks:
             checked = component_check(self.space, T, eligible, backend=self.backend, stop=self.stop)
             if checked is not None:
-                return checked
+                return checked, "component"
             walked = self.walk(T, eligible)
             if walked is not None and (walked.outcome is Outcome.REFUTED
                                        or self.incumbent.offer(walked.placement) >= T):
-                return walked
+                return walked, "walk"
             found = group_path(self.space, T, eligible, opt.path_nodes, backend=self.backend, stop=self.stop)
             if found and self.incumbent.offer(found) >= T:
-                return Probe.found(found)
-        return self.tree.feasible_at(T, eligible, root_only=not integer, node_budget=node_budget)
+                return Probe.found(found), "group path"
+        return self.tree.feasible_at(T, eligible, root_only=not integer, node_budget=node_budget), "tree"
 
     def walk(self, T: float, eligible: np.ndarray) -> Probe | None:
         """The stage walk (colgen/bnp/stage_walk.py), skipped at and below a threshold where it ran
@@ -148,7 +155,7 @@ class ThresholdSearch:
             self.hi = min(self.hi, int(np.searchsorted(self.V, T, side="left")))
         elif probe.outcome is Outcome.PLACEMENT:
             self.incumbent.offer(probe.placement)
-        self.line(T, phase, probe.outcome.value)
+        self.line(T, phase, f"{probe.outcome.value} ({probe.by})" if probe.by else probe.outcome.value)
 
     # ------------------------------------------------------------------ the search
     def run(self, lp_only: bool = False) -> None:
@@ -325,6 +332,7 @@ def _fastest(instance: Instance, options: BnpOptions, *, stop: Stop, gap: float,
         "network_rows": st.network_rows, "pool_mips": search.tree.pool_mip.runs,
         "time_to_first_incumbent": inc.first_found, "time_to_best": inc.last_improved,
         "near_classes": search.near.classes if search.near is not None else None,
+        "answers": dict(sorted(search.answers.items())),
     }
     return Result(instance.name, "bnp", status, inc.placement, inc.value if inc else None,
                   search.bound() if status != "infeasible" else None,
