@@ -7,8 +7,9 @@ Cases (the cost issue's targets):
 
 * the whole frontier (``colgen pareto``) of two small generated clusters with a price per type
   (where the full ILP can finish), of the seed demo and of large-126x256 with list prices
-  (instances/*-priced.json), by branch-and-price and by the full ILP (compact formulation; the
-  memory guard refuses what cannot be built);
+  (instances/*-priced.json), and of 64 GPUs with all-distinct links (where links bind), by
+  branch-and-price and by the full ILP (compact formulation; the memory guard refuses what cannot
+  be built);
 * the cheapest placement reaching 80 % of the maximum throughput (``colgen solve --objective cost
   --min-throughput X``) on a generated cluster of 1,024 GPUs with a price per type, and on
   large-126x256; the maximum throughput is found first by an untimed solve.
@@ -97,7 +98,9 @@ def main() -> None:
 
     small = [generated(f"priced-nodes-{M}x{N}-K3", 3, num_layers=M, num_gpus=N, num_types=3, max_k=3, network="nodes",
                        gpus_per_node=2, memory_pressure=0.8, prices="types") for M, N in [(6, 8), (8, 10)]]
-    for inst in [*small, shipped("seed-demo-priced"), shipped("large-126x256-priced")]:
+    distinct = generated("priced-distinct-64x32", 1, num_layers=32, num_gpus=64, num_types=4, max_k=4,
+                         network="distinct", prices="types")      # links bind: the least-cost stage walk
+    for inst in [*small, shipped("seed-demo-priced"), shipped("large-126x256-priced"), distinct]:
         name = inst.name
         bnp = frontier_row(inst, "bnp", args.time_limit)
         fastest = solve(inst, "bnp", backend="highs", time_limit=args.time_limit)

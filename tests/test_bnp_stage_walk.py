@@ -1,19 +1,22 @@
 """The stage walk (colgen/bnp/stage_walk.py) against brute force: at every candidate threshold of
 small network-bound instances (with and without stage limits) a refutation means the optimum is
-below T, a placement reaches T and keeps the limits; a spent budget says nothing."""
+below T, a placement reaches T and keeps the limits, and the least-cost walk costs what the
+cheapest placement reaching T costs; a spent budget says nothing."""
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from colgen.bnp.probe import Outcome
-from colgen.bnp.stage_walk import stage_walk
-from colgen.check.brute import solve_brute
+from colgen.bnp.stage_walk import cheapest_walk, stage_walk
+from colgen.check.brute import BruteCosts, BruteOptions, solve_brute
 from colgen.io.generator import random_instance
 from colgen.model.instance import instance_from_dict
 from colgen.result import meets_limits, placement_throughput
 from colgen.space.class_space import class_space
+from colgen.stop import Stop
 
 
 @st.composite
@@ -71,3 +74,35 @@ def test_the_search_says_which_part_answered():
     assert r.status == "optimal" and answers.get("walk: refuted", 0) >= 1
     assert sum(answers.values()) == r.statistics["thresholds_tested"]
     assert any("refuted (walk)" in line for line in lines)
+
+
+@settings(max_examples=150, deadline=None)
+@given(network_bound(), st.sampled_from(["types", "nodes"]))
+def test_the_cheapest_walk_is_the_least_cost_placement(inst, prices):
+    """At every candidate threshold the least-cost walk costs what brute force's frontier says
+    the cheapest placement reaching T costs, or proves that none reaches T."""
+    doc = dict(inst.spec)
+    doc["gpu_types"] = {t: {**spec, "price_per_hour": 1.0 + 2.0 * i} for i, (t, spec) in
+                        enumerate(doc["gpu_types"].items())}
+    if prices == "nodes":
+        doc["cluster"] = {**doc["cluster"], "gpus": [{**g, "price_per_hour": 1.0 + (j % 3)}
+                                                     for j, g in enumerate(doc["cluster"]["gpus"])]}
+    inst = instance_from_dict(doc)
+    truth = BruteCosts(inst, BruteOptions(), Stop()).frontier().points
+    space = class_space(inst.tables, limits=inst.stage_limits,
+                        prices=np.array([g.price_per_hour for g in inst.gpus], dtype=float))
+    for T in map(float, space.candidates()):
+        answer = cheapest_walk(space, T, space.eligible(T), 100_000)
+        if answer is None:
+            continue
+        # A candidate and a placement's throughput may differ in the last digits: a point within
+        # 1e-9 of T may count either way.
+        surely = [p.cost for p in truth if p.throughput >= T * (1 + 1e-9)]
+        maybe = [p.cost for p in truth if p.throughput >= T * (1 - 1e-9)]
+        status, found = answer
+        if status == "infeasible":
+            assert not surely, (T, surely)
+        else:
+            assert meets_limits(inst, found) and placement_throughput(inst, found) >= T * (1 - 1e-9)
+            cost = space.placement_cost(found)
+            assert min(maybe) * (1 - 1e-9) <= cost <= min(surely, default=np.inf) * (1 + 1e-9), T

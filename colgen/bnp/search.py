@@ -37,7 +37,7 @@ from colgen.bnp.heuristics import PoolMip
 from colgen.bnp.options import BnpOptions
 from colgen.bnp.primal import PrimalSchedule
 from colgen.bnp.probe import REFUTED, Incumbent, Outcome, Probe
-from colgen.bnp.stage_walk import stage_walk
+from colgen.bnp.stage_walk import cheapest_walk, stage_walk
 from colgen.bnp.tree import BranchAndPrice
 from colgen.goals import Answer, CostEngine, solve_goal
 from colgen.model.costs import Goal, require_prices
@@ -359,7 +359,8 @@ class BnpCosts(CostEngine):
 
     ``cheapest_at(T)``: T is raised to the first candidate value >= T (a placement's throughput is
     one); where no link can bind the configuration ILP answers it exactly with a cost objective,
-    else (after the component bound, which may refute T) the least-cost branch-and-price
+    else the component bound may refute T and the least-cost stage walk (colgen/bnp/stage_walk.py)
+    may answer it exactly within its node budget; failing both, the least-cost branch-and-price
     (colgen/bnp/tree.py), started from the greedy's placement at T. One master serves every
     threshold: a frontier walk climbs the thresholds and keeps every column fast enough for the
     next ones (warm starts). ``max_throughput(budget)``: the threshold search with a budget row."""
@@ -431,6 +432,11 @@ class BnpCosts(CostEngine):
                 return self._said(T, Answer("infeasible"), "component", t0)
             if checked is not None:
                 upper = checked.placement
+            walked = cheapest_walk(space, T, eligible, opt.walk_nodes, stop=self.stop)
+            if walked is not None:
+                status, found = walked
+                cost = space.placement_cost(found) if found else None
+                return self._said(T, Answer(status, found, cost), "walk", t0)
         if not space.single_type:
             found = greedy_at(space, T, eligible)
             if found and (not upper or space.placement_cost(found) < space.placement_cost(upper)):

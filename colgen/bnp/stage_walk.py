@@ -93,9 +93,8 @@ class StageWalk:
         ok = self.link[list(set(stage))].all(axis=0) & self.use & (left > 0)
         return np.nonzero(ok)[0]
 
-    def reachable(self, stage: Stage, left: np.ndarray) -> float:
-        """At most how many more layers a walk after ``stage`` can add (``rate`` of the GPUs left
-        that it can reach)."""
+    def reach(self, stage: Stage, left: np.ndarray) -> np.ndarray:
+        """The classes with GPUs left that a walk after ``stage`` can still reach."""
         alive = self.use & (left > 0)
         seen = np.zeros(len(left), dtype=bool)
         frontier = np.zeros(len(left), dtype=bool)
@@ -103,12 +102,18 @@ class StageWalk:
         while frontier.any():
             seen |= frontier
             frontier = self.link[frontier].any(axis=0) & alive & ~seen
+        return seen
+
+    def reachable(self, stage: Stage, left: np.ndarray) -> float:
+        """At most how many more layers a walk after ``stage`` can add (``rate`` of the GPUs left
+        that it can reach)."""
+        seen = self.reach(stage, left)
         return float((left[seen] * self.rate[seen]).sum())
 
     # ------------------------------------------------------------------ search
-    def run(self) -> list[tuple[int, int, Stage]] | None:
-        """Stages (fewest layers, most layers, classes) of a walk holding M layers, or None when
-        there is none (raises _Budget when the node budget runs out)."""
+    def _starts(self) -> Iterator[tuple[int, int, Stage, np.ndarray]]:
+        """First stages (fewest layers, most layers, classes, GPUs left after it), smaller first:
+        the stages inside the in-neighbourhood of some class."""
         sizes = self.space.classes.sizes.astype(np.int64)
         seen: set[Stage] = set()
         for k in range(1, self.K + 1):
@@ -121,11 +126,62 @@ class StageWalk:
                     left = sizes.copy()
                     for c in stage:
                         left[c] -= 1
-                    hi = self.lengths(stage)[1]
-                    walk = [(lo, hi, stage)]
-                    if self._extend(walk, left, lo, hi):
-                        return walk
+                    yield lo, self.lengths(stage)[1], stage, left
+
+    def run(self) -> list[tuple[int, int, Stage]] | None:
+        """Stages (fewest layers, most layers, classes) of a walk holding M layers, or None when
+        there is none (raises _Budget when the node budget runs out)."""
+        for lo, hi, stage, left in self._starts():
+            walk = [(lo, hi, stage)]
+            if self._extend(walk, left, lo, hi):
+                return walk
         return None
+
+    def cheapest(self, price: np.ndarray, best: float) -> tuple[list[tuple[int, int, Stage]] | None, float]:
+        """The walk holding M layers of least cost (``price`` per GPU of each class) below ``best``,
+        and its cost ((None, best) when there is none). Every walk is searched, pruned by a
+        fractional lower bound on the cost of the layers still missing (the cheapest price per
+        layer among the GPUs it can reach) and by visited states that had as many layers at most,
+        as few at least and cost no more (raises _Budget when the node budget runs out)."""
+        self.price = price
+        self.per_layer = np.where(self.rate > 0, price / np.maximum(self.rate, 1e-300), np.inf)
+        self.best: tuple[list[tuple[int, int, Stage]] | None, float] = (None, best)
+        self.visited: dict[tuple[Stage, bytes], list[tuple[int, int, float]]] = {}
+        for lo, hi, stage, left in self._starts():
+            self._cheapen([(lo, hi, stage)], left, lo, hi, float(price[list(stage)].sum()))
+        return self.best
+
+    def _cheapen(self, walk: list[tuple[int, int, Stage]], left: np.ndarray, low: int, high: int,
+                 cost: float) -> None:
+        self._count()
+        if self.stop is not None and self.nodes % 256 == 0:
+            self.stop.check()
+        if cost >= self.best[1]:
+            return
+        if high >= self.M:
+            self.best = (list(walk), cost)
+            return
+        stage = walk[-1][2]
+        seen = self.reach(stage, left)
+        missing = self.M - high
+        if not seen.any() or cost + missing * float(self.per_layer[seen].min()) >= self.best[1] or \
+                float((left[seen] * self.rate[seen]).sum()) < missing:
+            return
+        key = (stage, left.tobytes())
+        if any(h >= high and lo <= low and c <= cost for h, lo, c in self.visited.get(key, ())):
+            return
+        self.visited.setdefault(key, []).append((high, low, cost))
+        for lo, nxt in self.stages_over(self.successors(stage, left), left):
+            if low + lo > self.M:
+                continue
+            hi = self.lengths(nxt)[1]
+            for c in nxt:
+                left[c] -= 1
+            walk.append((lo, hi, nxt))
+            self._cheapen(walk, left, low + lo, high + hi, cost + float(self.price[list(nxt)].sum()))
+            walk.pop()
+            for c in nxt:
+                left[c] += 1
 
     def _extend(self, walk: list[tuple[int, int, Stage]], left: np.ndarray, low: int, high: int) -> bool:
         self._count()
@@ -175,6 +231,28 @@ def stage_walk(space: ClassSpace, T: float, eligible: np.ndarray, node_budget: i
         return REFUTED
     placement = layout(space, walk)
     return Probe.found(placement) if placement else None
+
+
+def cheapest_walk(space: ClassSpace, T: float, eligible: np.ndarray, node_budget: int, *,
+                  stop: Stop | None = None) -> tuple[str, Placement] | None:
+    """The least-cost placement reaching T (the space's prices per GPU): ("optimal", placement),
+    ("infeasible", ()) when no pipeline reaches T, or None (the budget ran out, the cheapest walk
+    breaks a stage-count limit, or the shapes are tensor-parallel)."""
+    if space.shapes.tensor_parallel or space.price is None:
+        return None
+    one = single_stage(space, eligible)          # with prices, the cheapest one-stage pipeline
+    best = space.placement_cost(one) if one is not None else np.inf
+    if space.num_layers == 1:
+        return ("optimal", one) if one is not None else ("infeasible", ())
+    search = StageWalk(space, T, eligible, node_budget, stop)
+    try:
+        walk, _ = search.cheapest(space.price, best)
+    except _Budget:
+        return None
+    if walk is None:
+        return ("optimal", one) if one is not None else ("infeasible", ())
+    placement = layout(space, walk)
+    return ("optimal", placement) if placement else None
 
 
 def allowed_lengths(space: ClassSpace, eligible: np.ndarray) -> np.ndarray:
