@@ -48,21 +48,23 @@ def near_labels(instance: Instance, cap: float, tol: float) -> np.ndarray | None
     within = np.minimum(net.within, cap)
     signature = [(tuple(sorted(types[g])), float(within[g])) for g in range(G)]
     label = np.full(G, -1, dtype=np.int64)
-    firsts: list[int] = []
+    firsts: dict[tuple, list[int]] = {}              # signature -> first groups of its near classes
+    count = 0
     limit = np.log1p(tol)
     for g in range(G):
-        for k, r in enumerate(firsts):
-            if signature[r] != signature[g]:
+        reps = firsts.setdefault(signature[g], [])
+        if reps:
+            diff = np.abs(rows[reps] - rows[g])     # every candidate at once, outside the pair itself
+            diff[:, g] = 0.0
+            diff[np.arange(len(reps)), reps] = 0.0
+            close = np.nonzero(diff.max(axis=1) <= limit)[0]
+            if len(close):
+                label[g] = label[reps[int(close[0])]]
                 continue
-            outside = np.ones(G, dtype=bool)
-            outside[[g, r]] = False
-            if np.abs(rows[g, outside] - rows[r, outside]).max(initial=0.0) <= limit:
-                label[g] = k
-                break
-        else:
-            label[g] = len(firsts)
-            firsts.append(g)
-    return label if len(firsts) < G else None
+        label[g] = count
+        count += 1
+        reps.append(g)
+    return label if count < G else None
 
 
 def rounded_network(net: Network, label: np.ndarray, up: bool) -> Network:
