@@ -106,3 +106,19 @@ def test_the_cheapest_walk_is_the_least_cost_placement(inst, prices):
             assert meets_limits(inst, found) and placement_throughput(inst, found) >= T * (1 - 1e-9)
             cost = space.placement_cost(found)
             assert min(maybe) * (1 - 1e-9) <= cost <= min(surely, default=np.inf) * (1 + 1e-9), T
+
+
+def test_a_walk_deeper_than_the_limit_decides_nothing(monkeypatch):
+    # 6 layers on 5 GPUs, one per stage: the optimum has 5 stages.
+    from colgen.bnp import stage_walk as walk_module
+
+    inst = instance_from_dict(random_instance(0, num_layers=6, num_gpus=5, num_types=1, max_k=1,
+                                              network="distinct", memory_pressure=0.5))
+    space = class_space(inst.tables)
+    best = solve_brute(inst)
+    opt = best.objective
+    assert opt and len(best.placement) == 5
+    monkeypatch.setattr(walk_module, "MAX_DEPTH", 1)
+    assert stage_walk(space, opt, space.eligible(opt), 100_000) is None
+    monkeypatch.setattr(walk_module, "MAX_DEPTH", 400)
+    assert stage_walk(space, opt, space.eligible(opt), 100_000).outcome is Outcome.PLACEMENT

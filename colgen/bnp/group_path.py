@@ -28,7 +28,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from colgen.backends import MatrixModel, get_backend
 from colgen.bnp.configurations import MAX_CONFIGURATIONS, single_stage, usable_classes
-from colgen.bnp.stage_walk import Stage, allowed_lengths, layout, stage_lengths
+from colgen.bnp.stage_walk import MAX_DEPTH, Stage, allowed_lengths, layout, stage_lengths
 from colgen.result import Placement
 from colgen.space.class_space import ClassSpace
 from colgen.stop import Stop
@@ -290,7 +290,7 @@ def _walk(space: ClassSpace, T: float, groups: list[np.ndarray], caps: np.ndarra
     def dfs(v: int, total: int) -> bool:
         nonlocal nodes
         nodes += 1
-        if nodes > node_budget:
+        if nodes > node_budget or len(walk) > MAX_DEPTH:      # a level of recursion per visit
             raise _Budget
         if stop is not None and nodes % 256 == 0:
             stop.check()

@@ -19,7 +19,8 @@ and decides T exactly when it ends within its node budget:
 Pruning: a stage of k GPUs and l layers has l <= (most layers of shape k for each member), so each
 GPU contributes at most ``rate[c]`` = max over k of (most layers)/k; the GPUs left that the walk can
 still reach bound what it can add. A failed state (last stage, GPUs left) remembers the most layers
-it failed with. The budget is a node count (deterministic); tensor-parallel shapes are not walked.
+it failed with. The budget is a node count and a depth (deterministic); tensor-parallel shapes are
+not walked.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from colgen.space.class_space import ClassSpace
 from colgen.stop import Stop
 
 Stage = tuple[int, ...]          # classes of a stage, one entry per GPU, ascending
+#: Stages a walk may reach before the search gives up (each is a level of recursion; a model may
+#: have 2,048 layers, Python's stack about 1,000 levels).
+MAX_DEPTH = 400
 
 
 class _Budget(Exception):
@@ -65,9 +69,11 @@ class StageWalk:
             self._lengths[stage] = stage_lengths(self.allowed, stage)
         return self._lengths[stage]
 
-    def _count(self, n: int = 1) -> None:
-        self.nodes += n
-        if self.nodes > self.budget:
+    def _count(self, too_deep: bool = False) -> None:
+        """One more search node; the budget is spent when there were too many, or the walk is
+        deeper than ``MAX_DEPTH``."""
+        self.nodes += 1
+        if self.nodes > self.budget or too_deep:
             raise _Budget
 
     def stages_over(self, classes: np.ndarray, left: np.ndarray,
@@ -153,7 +159,7 @@ class StageWalk:
 
     def _cheapen(self, walk: list[tuple[int, int, Stage]], left: np.ndarray, low: int, high: int,
                  cost: float) -> None:
-        self._count()
+        self._count(len(walk) > MAX_DEPTH)
         if self.stop is not None and self.nodes % 256 == 0:
             self.stop.check()
         if cost >= self.best[1]:
@@ -184,7 +190,7 @@ class StageWalk:
                 left[c] += 1
 
     def _extend(self, walk: list[tuple[int, int, Stage]], left: np.ndarray, low: int, high: int) -> bool:
-        self._count()
+        self._count(len(walk) > MAX_DEPTH)
         if self.stop is not None and self.nodes % 256 == 0:
             self.stop.check()
         if high >= self.M:
