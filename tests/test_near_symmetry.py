@@ -121,3 +121,25 @@ def test_the_rounded_down_search_gives_placements_of_the_real_cluster():
     r = solve(inst, "bnp", backend="highs", time_limit=120)
     assert (r.statistics["classes"], r.statistics["near_classes"]) == (8, 7)
     assert r.status == "optimal" and verify(inst, r).ok
+
+
+def test_ctrl_c_inside_the_rounded_down_search_returns_what_is_known():
+    """The 128-GPU regions cluster with jitter, interrupted (SIGINT) as soon as the search on the
+    rounded-down network starts: the run ends at once, interrupted, with a verified placement and
+    a valid bound."""
+    import os
+    import signal
+    import time
+
+    inst = instance_from_dict(regions_instance(1, jitter=0.03, **PRESETS["70b"]))
+    sent: list[float] = []
+
+    def log(line: str) -> None:
+        if line.startswith("  near  ") and not sent:
+            sent.append(time.perf_counter())
+            os.kill(os.getpid(), signal.SIGINT)
+
+    r = solve(inst, "bnp", backend="highs", time_limit=120, log=log)
+    assert sent and time.perf_counter() - sent[0] <= 3.0
+    assert r.status == "interrupted" and verify(inst, r).ok
+    assert r.bound >= 175_237.6 and r.objective <= r.bound
