@@ -6,6 +6,7 @@ the rounded-down search stays exact (brute force)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -143,3 +144,19 @@ def test_ctrl_c_inside_the_rounded_down_search_returns_what_is_known():
     assert sent and time.perf_counter() - sent[0] <= 3.0
     assert r.status == "interrupted" and verify(inst, r).ok
     assert r.bound >= 175_237.6 and r.objective <= r.bound
+
+
+def test_cli_near_symmetry_tolerance(tmp_path, capsys):
+    from colgen.cli.main import main
+    from colgen.jsonio import write_json_atomic
+
+    path = tmp_path / "r.json"
+    write_json_atomic(path, regions_instance(2, regions=4, racks=1, nodes=2, gpus_per_node=4, jitter=0.03, max_k=4))
+    with pytest.raises(SystemExit) as stopped:          # argparse's usage error: exit code 2
+        main(["solve", str(path), "--near-symmetry", "1.5"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "--near-symmetry" in err and "not a relative tolerance in [0, 1)" in err and "Traceback" not in err
+    for tol, near in (("0", None), ("0.1", 7)):
+        assert main(["solve", str(path), "--near-symmetry", tol, "--json", "--quiet"]) == 0
+        assert json.loads(capsys.readouterr().out)["statistics"]["near_classes"] == near

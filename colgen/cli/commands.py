@@ -100,6 +100,8 @@ def solve(args: argparse.Namespace) -> int:
         fields.update(formulation=args.formulation, verbose=args.verbose)
     if args.no_network_checks:
         fields["network_checks"] = False
+    if args.near_symmetry is not None:
+        fields["near_symmetry"] = args.near_symmetry
     if args.objective != "throughput":
         fields["objective"] = args.objective
     if args.budget is not None:

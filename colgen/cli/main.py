@@ -49,11 +49,14 @@ def _nonnegative(text: str) -> float:
     return value
 
 
-def _gap(text: str) -> float:
-    value = _float(text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a relative gap in [0, 1)")
-    return value
+def _below_one(what: str) -> Callable[[str], float]:
+    """A parser of a number in [0, 1) (``what`` names it in the error)."""
+    def parse(text: str) -> float:
+        value = _float(text)
+        if not 0 <= value < 1:
+            raise argparse.ArgumentTypeError(f"{text} is not {what} in [0, 1)")
+        return value
+    return parse
 
 
 def _efficiency(text: str) -> float:
@@ -168,12 +171,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--min-throughput", type=_positive, metavar="TOKENS_PER_S",
                    help="least throughput a placement must reach")
     _method_args(s)
-    s.add_argument("--gap", type=_gap, default=0.0, help="relative gap at which to stop")
+    s.add_argument("--gap", type=_below_one("a relative gap"), default=0.0, help="relative gap at which to stop")
     s.add_argument("--prune", metavar="RULES",
                    help="none, safe, or rules like symmetry,dominance,bound (default: safe for bnp, none for "
                         "ilp; see colgen prune-report)")
     s.add_argument("--no-network-checks", action="store_true",
-                   help="bnp: skip the component bound and the group path where links bind (ablation)")
+                   help="bnp: skip the component bound, the stage walk, the group path and the search on the "
+                        "rounded-down network where links bind (ablation)")
+    s.add_argument("--near-symmetry", type=_below_one("a relative tolerance"), metavar="TOL",
+                   help="bnp: groups of GPUs whose links differ by less than TOL form near classes for the "
+                        "search on the rounded-down network (default 0.1; 0 turns it off)")
     _output_args(s, "result")
     s.add_argument("--verbose", action="store_true", help="also show the LP/MIP engine's own log")
 
