@@ -21,6 +21,10 @@ GPU contributes at most ``rate[c]`` = max over k of (most layers)/k; the GPUs le
 still reach bound what it can add. A failed state (last stage, GPUs left) remembers the most layers
 it failed with. The budget is a node count and a depth (deterministic); tensor-parallel shapes are
 not walked.
+
+:func:`cheapest_walk` searches every walk and keeps the least costly one holding M layers (the
+least USD per hour reaching T, for the cost objectives), pruned by a fractional bound on the cost of
+the layers still missing and by visited states that had as many layers for no more cost.
 """
 
 from __future__ import annotations
@@ -61,6 +65,10 @@ class StageWalk:
         self.nodes = 0
         self.failed: dict[tuple[Stage, bytes], list[tuple[int, int]]] = {}
         self._lengths: dict[Stage, tuple[int, int]] = {}
+        # The least-cost search's state (set by :meth:`cheapest`).
+        self.price = self.per_layer = np.zeros(0)
+        self.best: tuple[list[tuple[int, int, Stage]] | None, float] = (None, np.inf)
+        self.visited: dict[tuple[Stage, bytes], list[tuple[int, int, float]]] = {}
 
     # ------------------------------------------------------------------ stages
     def lengths(self, stage: Stage) -> tuple[int, int]:
@@ -151,8 +159,8 @@ class StageWalk:
         as few at least and cost no more (raises _Budget when the node budget runs out)."""
         self.price = price
         self.per_layer = np.where(self.rate > 0, price / np.maximum(self.rate, 1e-300), np.inf)
-        self.best: tuple[list[tuple[int, int, Stage]] | None, float] = (None, best)
-        self.visited: dict[tuple[Stage, bytes], list[tuple[int, int, float]]] = {}
+        self.best = (None, best)
+        self.visited = {}
         for lo, hi, stage, left in self._starts():
             self._cheapen([(lo, hi, stage)], left, lo, hi, float(price[list(stage)].sum()))
         return self.best
