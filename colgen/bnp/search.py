@@ -226,9 +226,9 @@ class NearSearch:
     ends early once it reaches the real search's bound."""
 
     def __init__(self, instance: Instance, space: ClassSpace, options: BnpOptions, *, stop: Stop, backend: str,
-                 prices: np.ndarray | None, budget: float | None):
+                 budget: float | None):
         self.instance, self.space, self.options = instance, space, replace(options, near_symmetry=0.0)
-        self.stop, self.backend, self.prices, self.budget = stop, backend, prices, budget
+        self.stop, self.backend, self.budget = stop, backend, budget
         self.classes = space.num_classes
 
     @classmethod
@@ -244,7 +244,7 @@ class NearSearch:
         down_space = _space(down, options, prices, budget)[1]
         if down_space.num_classes >= space.num_classes:
             return None
-        return cls(down, down_space, options, stop=stop, backend=backend, prices=prices, budget=budget)
+        return cls(down, down_space, options, stop=stop, backend=backend, budget=budget)
 
     def __call__(self, target: float, log: Log) -> Placement:
         """The best placement found within the node budget (or once it reaches ``target``)."""
