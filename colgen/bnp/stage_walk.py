@@ -65,6 +65,7 @@ class StageWalk:
         self.nodes = 0
         self.failed: dict[tuple[Stage, bytes], list[tuple[int, int]]] = {}
         self._lengths: dict[Stage, tuple[int, int]] = {}
+        self.found: list[tuple[int, int, Stage]] = []        # the walk :meth:`run` found
         # The least-cost search's state (set by :meth:`cheapest`).
         self.price = self.per_layer = np.zeros(0)
         self.best: tuple[list[tuple[int, int, Stage]] | None, float] = (None, np.inf)
@@ -146,9 +147,8 @@ class StageWalk:
         """Stages (fewest layers, most layers, classes) of a walk holding M layers, or None when
         there is none (raises _Budget when the node budget runs out)."""
         for lo, hi, stage, left in self._starts():
-            walk = [(lo, hi, stage)]
-            if self._extend(walk, left, lo, hi):
-                return walk
+            if self._extend([(lo, hi, stage)], left, lo, hi):
+                return self.found
         return None
 
     def cheapest(self, price: np.ndarray, best: float) -> tuple[list[tuple[int, int, Stage]] | None, float]:
@@ -185,23 +185,15 @@ class StageWalk:
         if any(h >= high and lo <= low and c <= cost for h, lo, c in self.visited.get(key, ())):
             return
         self.visited.setdefault(key, []).append((high, low, cost))
-        for lo, nxt in self.stages_over(self.successors(stage, left), left):
-            if low + lo > self.M:
-                continue
-            hi = self.lengths(nxt)[1]
-            for c in nxt:
-                left[c] -= 1
-            walk.append((lo, hi, nxt))
+        for lo, hi, nxt in self._steps(walk, left, low):
             self._cheapen(walk, left, low + lo, high + hi, cost + float(self.price[list(nxt)].sum()))
-            walk.pop()
-            for c in nxt:
-                left[c] += 1
 
     def _extend(self, walk: list[tuple[int, int, Stage]], left: np.ndarray, low: int, high: int) -> bool:
         self._count(len(walk) > MAX_DEPTH)
         if self.stop is not None and self.nodes % 256 == 0:
             self.stop.check()
         if high >= self.M:
+            self.found = list(walk)
             return True
         stage = walk[-1][2]
         key = (stage, left.tobytes())
@@ -209,20 +201,30 @@ class StageWalk:
         if any(h >= high and lo <= low for h, lo in self.failed.get(key, ())) or \
                 high + self.reachable(stage, left) < self.M:
             return False
-        for lo, nxt in self.stages_over(self.successors(stage, left), left):
+        for lo, hi, _ in self._steps(walk, left, low):
+            if self._extend(walk, left, low + lo, high + hi):
+                return True
+        self.failed.setdefault(key, []).append((high, low))
+        return False
+
+    def _steps(self, walk: list[tuple[int, int, Stage]], left: np.ndarray,
+               low: int) -> Iterator[tuple[int, int, Stage]]:
+        """Each stage that may follow the walk's last (and leaves room for its fewest layers): while
+        the caller looks at it, it is appended to ``walk`` and its GPUs taken from ``left``; both
+        are put back before the next."""
+        for lo, nxt in self.stages_over(self.successors(walk[-1][2], left), left):
             if low + lo > self.M:
                 continue
             hi = self.lengths(nxt)[1]
             for c in nxt:
                 left[c] -= 1
             walk.append((lo, hi, nxt))
-            if self._extend(walk, left, low + lo, high + hi):
-                return True
-            walk.pop()
-            for c in nxt:
-                left[c] += 1
-        self.failed.setdefault(key, []).append((high, low))
-        return False
+            try:
+                yield lo, hi, nxt
+            finally:
+                walk.pop()
+                for c in nxt:
+                    left[c] += 1
 
 
 def stage_walk(space: ClassSpace, T: float, eligible: np.ndarray, node_budget: int, *,
