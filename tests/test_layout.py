@@ -14,7 +14,7 @@ PACKAGE = ROOT / "colgen"
 #: Layers, lowest first: a module may import only from its own layer or lower ones (the engine's
 #: parts sit side by side and must not import each other).
 LAYERS = [
-    {"errors", "choices", "limits", "stop", "progress", "jsonio"},
+    {"errors", "choices", "limits", "stop", "progress", "jsonio", "child"},
     {"model"},
     {"result", "io", "goals"},
     {"space", "backends"},

@@ -178,11 +178,11 @@ def test_sigterm_outside_a_solve_is_one_line(tmp_path):
 
 @pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGTERM], ids=lambda s: s.name)
 def test_worker_watchdog_outlives_no_parent(kill):
-    """A process that called the HiGHS worker's watchdog dies with its parent, even while it does
+    """A process that called the child watchdog dies with its parent, even while it does
     nothing that would notice (no pipe to break)."""
     worker = ("import sys, time\n"
-              "from colgen.backends.highs import _die_with_parent\n"
-              "_die_with_parent(int(sys.argv[1]))\n"
+              "from colgen.child import die_with_parent\n"
+              "die_with_parent(int(sys.argv[1]))\n"
               "print('ready', flush=True)\n"
               "time.sleep(120)\n")
     parent = ("import os, subprocess, sys, time\n"

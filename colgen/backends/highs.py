@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from colgen.backends.base import Backend, IncrementalLP, MatrixModel, MipOutcome, Progress
+from colgen.child import spawn
 from colgen.stop import Interrupted, Stop, interrupted
 
 #: Models with more nonzeros than this are solved in a child process with a hard time limit.
@@ -151,47 +152,11 @@ def solve_here(model: MatrixModel, *, stop: Stop | None = None, node_limit: int 
                       message=message)
 
 
-def _die_with_parent(parent: int) -> None:
-    """Make sure this child never outlives its parent, whatever kills the parent: the kernel sends
-    SIGKILL when the parent dies (Linux), and a watchdog thread checks the parent's pid elsewhere."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)          # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:                           # the parent died before prctl
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
-#: The child's first lines: ask the kernel for SIGKILL when the parent dies before importing
-#: anything heavy (HiGHS, numpy and scipy take a second or more to import on a busy machine).
-_BOOT = ("import ctypes, os, signal, sys\n"
-         "try:\n"
-         "    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)\n"
-         "except Exception:\n"
-         "    pass\n"
-         "if os.getppid() != int(sys.argv[2]):\n"
-         "    os._exit(1)\n"
-         "from colgen.backends.highs import _worker_main\n"
-         "_worker_main()\n")
-
-
-def _worker_main() -> None:
-    """Entry point of the child process (``python -c _BOOT FD PARENT``, or ``python -m
-    colgen.backends.highs FD PARENT``). Reads the model (pickled) on stdin and writes pickled
-    messages to file descriptor FD."""
-    _die_with_parent(int(sys.argv[2]))
+def _worker_main(fd: str) -> None:
+    """Entry point of the child process (started by :func:`colgen.child.spawn`). Reads the model
+    (pickled) on stdin and writes pickled messages to file descriptor ``fd``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
-    out = os.fdopen(int(sys.argv[1]), "wb")
+    out = os.fdopen(int(fd), "wb")
 
     def send(kind: str, value: Any, x: Any) -> None:
         try:
@@ -218,16 +183,12 @@ def _worker_main() -> None:
 def solve_isolated(model: MatrixModel, *, stop: Stop | None = None, node_limit: int | None = None,
                    gap: float = 0.0, verbose: bool = False, relax: bool = False,
                    progress: Progress | None = None, presolve: bool = True) -> MipOutcome:
-    """Solve in a child process killed at the deadline plus a small grace period.
-
-    The child is a fresh interpreter (``python -c``), so scripts calling colgen need no
-    ``if __name__ == "__main__"`` guard; it runs in its own session, so Ctrl-C reaches only us, and
-    it dies with us (see :func:`_die_with_parent`)."""
+    """Solve in a child process (:mod:`colgen.child`) killed at the deadline plus a small grace
+    period."""
     t0 = time.perf_counter()
     stop = stop or Stop()
     read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen([sys.executable, "-c", _BOOT, str(write_fd), str(os.getpid())],
-                            stdin=subprocess.PIPE, pass_fds=(write_fd,), start_new_session=True)
+    proc = spawn("colgen.backends.highs:_worker_main", str(write_fd), stdin=subprocess.PIPE, pass_fds=(write_fd,))
     os.close(write_fd)
     messages: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
 
@@ -394,7 +355,3 @@ class HighsLP(IncrementalLP):
     @property
     def num_cols(self) -> int:
         return int(self.h.getNumCol())
-
-
-if __name__ == "__main__":
-    _worker_main()

@@ -3,12 +3,26 @@
 They take plain arrays only (see :class:`colgen.bnp.pricing.PricingProblem` for their meaning) and
 are compiled once, cached on disk. ``nogil``: the solver's heartbeat thread keeps speaking while a
 kernel runs.
+
+numba's compiler cannot be interrupted, and the first compile takes ten seconds or more: longer
+than many time limits. So the kernels are compiled in a child process (:func:`compile_in_background`,
+started when the engine starts) that leaves the machine code in numba's cache on disk, where this
+process's first call finds it; the engine waits for the child only when it needs pricing, and that
+wait ends at the deadline or on Ctrl-C (:func:`wait_compiled`). Every call goes through
+:func:`price_all`, which hands the kernel arrays of one layout, so that the child compiles exactly
+the signature the engine calls.
 """
 
 from __future__ import annotations
 
+import subprocess
+import time
+
 import numpy as np
-from numba import njit
+from numba import config, njit
+
+from colgen.child import spawn
+from colgen.stop import Stop
 
 NEG = -1e300
 
@@ -202,10 +216,68 @@ def price_segments(pi, w, f_end, f_start, eligible, shape_r, shape_t, avail, no_
     return value, seg_s, seg_e, seg_shape, seg_counts
 
 
+#: dtypes of :func:`price_segments`' arguments, in order (None: a Python bool).
+_DTYPES = (np.float64, np.float64, np.float64, np.float64, np.bool_, np.int64, np.int64, np.int64, np.bool_,
+           np.bool_, np.bool_, np.int64, np.int64, None, np.int64, np.uint64, np.float64, np.int64, np.uint64,
+           np.float64)
+
+
+def price_all(*args: object) -> tuple[np.ndarray, ...]:
+    """:func:`price_segments` on C-contiguous, writable arrays of fixed dtypes (copied only where an
+    argument is not): one compiled signature for every caller and for the compiling child."""
+    plain = []
+    for a, dtype in zip(args, _DTYPES, strict=True):
+        if dtype is None:
+            plain.append(bool(a))
+            continue
+        x = np.ascontiguousarray(a, dtype=dtype)
+        plain.append(x if x.flags.writeable else x.copy())
+    return price_segments(*plain)
+
+
+def _compile() -> None:
+    """The compiling child's work (:func:`compile_in_background`): one call on a one-layer,
+    one-class problem compiles every kernel, and numba writes them to its cache."""
+    M, C, S, W = 1, 1, 1, 1
+    layers = np.zeros(M + 1)
+    price_all(layers, np.zeros(C), np.zeros((M + 1, C)), np.zeros((M + 2, C)),
+              np.ones((M + 1, S + 1, C), dtype=bool), np.ones(S + 1, dtype=np.int64), np.ones(S + 1, dtype=np.int64),
+              np.ones(C, dtype=np.int64), np.zeros(M + 1, dtype=bool), np.zeros(M + 1, dtype=bool),
+              np.ones((M + 1, S + 1), dtype=bool), np.zeros((M + 1, C), dtype=np.int64),
+              np.ones((M + 1, C), dtype=np.int64), False, np.zeros(M + 2, dtype=np.int64),
+              np.zeros((0, W), dtype=np.uint64), np.zeros(0), np.zeros(M + 2, dtype=np.int64),
+              np.zeros((0, W), dtype=np.uint64), np.zeros(0))
+
+
+#: The compiling child of this process, if one was started (one per process: every engine of the
+#: process waits for the same one, and a run stopped while it compiles leaves it to finish for the
+#: next run; it dies with this process).
+_child: subprocess.Popen | None = None
+
+
+def compile_in_background() -> None:
+    """Start compiling the kernels in a child process, unless they are compiled or cached already
+    or a child is at it."""
+    global _child
+    if _child is None and not compiled_or_cached():
+        _child = spawn("colgen.bnp.kernels:_compile", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_compiled(stop: Stop) -> None:
+    """Wait for the compiling child, if any (raises :class:`~colgen.stop.Stopped` at the deadline or
+    on Ctrl-C). Afterwards the kernels are cached, unless the child failed or numba could not write
+    its cache: then the first call compiles them in this process."""
+    global _child
+    while _child is not None and _child.poll() is None:
+        stop.check()
+        time.sleep(0.02)
+    _child = None
+
+
 def compiled_or_cached() -> bool:
     """Whether :func:`price_segments` is compiled in this process or cached on disk for this source
     and this CPU; False means its first call compiles it (about ten seconds)."""
-    if price_segments.signatures:
+    if config.DISABLE_JIT or price_segments.signatures:
         return True
     try:
         magic = price_segments.targetctx.codegen().magic_tuple()

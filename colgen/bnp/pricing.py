@@ -26,8 +26,9 @@ from typing import Protocol
 import numpy as np
 
 from colgen.bnp.branching import Restrictions
-from colgen.bnp.kernels import NEG, compiled_or_cached, price_segments
+from colgen.bnp.kernels import NEG, compile_in_background, compiled_or_cached, price_all, wait_compiled
 from colgen.bnp.master import Duals
+from colgen.stop import Stop
 
 
 @dataclass
@@ -68,17 +69,25 @@ class Pricer(Protocol):
 class ClassPricer:
     """Exact pricing over GPU classes by the numba kernels. With ``problem.groups`` (class masks)
     every column stays inside one group: the kernel runs once per group, each segment keeps its best.
-    ``announce`` hears one line before a first call that has to compile the kernels."""
 
-    def __init__(self, announce: Callable[[str], None] | None = None):
+    Where the kernels are not compiled yet, a child process starts compiling them at once, and the
+    first call waits for it within ``stop`` (see colgen/bnp/kernels.py); ``announce`` hears one line
+    before that wait."""
+
+    def __init__(self, announce: Callable[[str], None] | None = None, stop: Stop | None = None):
         self.announce = announce
+        self.stop = stop or Stop()
+        self.waited = False
+        compile_in_background()
 
     def price(self, problem: PricingProblem, max_columns: int, eps: float) -> Priced:
-        if self.announce is not None:
+        if not self.waited:
             if not compiled_or_cached():
-                self.announce("bnp: compiling the pricing kernels (numba; first run after an install or upgrade "
-                              "only, about 10-15 s) ...")
-            self.announce = None
+                if self.announce is not None:
+                    self.announce("bnp: compiling the pricing kernels (numba, in a child process; first run after "
+                                  "an install or upgrade only, about 10-15 s) ...")
+                wait_compiled(self.stop)
+            self.waited = True
         d, r = problem.duals, problem.restrictions
         M = len(d.pi) - 1
         restricted = r is not None
@@ -86,7 +95,7 @@ class ClassPricer:
         value = None
         for g in problem.groups or [None]:
             eligible = problem.eligible if g is None else problem.eligible & g[None, None, :]
-            out = price_segments(
+            out = price_all(
                 d.pi, d.w, d.f_end, d.f_start, eligible, problem.shape_r, problem.shape_t, problem.avail,
                 r.no_end, r.cut, r.smask, r.lo, r.hi, restricted, d.end.ptr, d.end.masks, d.end.bonus,
                 d.start.ptr, d.start.masks, d.start.bonus)

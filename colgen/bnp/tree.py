@@ -87,7 +87,7 @@ class BranchAndPrice:
         self.master = Master(space, engine.new_lp(maximize=False))
         self.options, self.stop, self.say = options, stop, log
         self.incumbent, self.pool_mip = incumbent, pool_mip
-        self.pricer = pricer or ClassPricer(announce=log)
+        self.pricer = pricer or ClassPricer(announce=log, stop=stop)
         self.rules = rules
         self.stats = Stats()
         self.state = TreeState()
