@@ -1,7 +1,7 @@
 """Near-symmetry (colgen/space/near_symmetry.py): a network rounded down never overstates a
 placement, rounded up never understates the optimum, for any partition of the groups; the near
 classes of a jittered cluster are the classes of the cluster without jitter; branch-and-price with
-the rounded-down search stays exact (brute force)."""
+the near searches (rounded down, rounded up, relabelled) stays exact (brute force)."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def test_nothing_merges_without_near_symmetry():
 
 @settings(max_examples=80, deadline=None)
 @given(jittered_instances(priced=True), st.booleans())
-def test_bnp_with_the_rounded_down_search_equals_brute_force(inst, with_budget):
+def test_bnp_with_the_near_searches_equals_brute_force(inst, with_budget):
     kw = {}
     if with_budget:
         fastest = solve_brute(inst)

@@ -30,8 +30,9 @@ class BnpOptions(CostOptions):
     configurations: bool = True
     network_checks: bool = True
     near_symmetry: float = 0.1
-    """Where links bind and groups of GPUs differ by less than this (relative), a search on the
-    network rounded down to near classes (colgen/space/near_symmetry.py) gives incumbents; 0: off."""
+    """Where links bind and groups of GPUs differ by less than this (relative), searches on the
+    network rounded down and up to near classes (colgen/space/near_symmetry.py), their placements
+    relabelled on the real network, give incumbents; 0: off."""
     # ---- tuning
     columns_per_round: int = 64        #: columns added per pricing round (best first)
     node_budget: int = 64              #: first node budget of a tree in the integer phase (grows 4x)
@@ -42,7 +43,7 @@ class BnpOptions(CostOptions):
     ladder: tuple[float, ...] = (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
     """Relative steps below the bound at which the ladder looks for incumbents."""
     walk_nodes: int = 50_000           #: search nodes of one stage walk (colgen/bnp/stage_walk.py)
-    near_nodes: int = 1000             #: tree nodes of the search on the rounded-down network
+    near_nodes: int = 1000             #: tree nodes of each search on a rounded network
     row_age: int = 200                 #: master solves after which a star row without dual is dropped
     feasibility_eps: float = 1e-6      #: a phase-1 objective at or below this is "feasible"
     price_eps: float = 1e-7            #: a column must improve the LP by more than this

@@ -176,11 +176,11 @@ def parser() -> argparse.ArgumentParser:
                    help="none, safe, or rules like symmetry,dominance,bound (default: safe for bnp, none for "
                         "ilp; see colgen prune-report)")
     s.add_argument("--no-network-checks", action="store_true",
-                   help="bnp: skip the component bound, the stage walk, the group path and the search on the "
-                        "rounded-down network where links bind (ablation)")
+                   help="bnp: skip the component bound, the stage walk, the group path and the searches on the "
+                        "rounded network where links bind (ablation)")
     s.add_argument("--near-symmetry", type=_below_one("a relative tolerance"), metavar="TOL",
                    help="bnp: groups of GPUs whose links differ by less than TOL form near classes for the "
-                        "search on the rounded-down network (default 0.1; 0 turns it off)")
+                        "searches on the network rounded down and up (default 0.1; 0 turns them off)")
     _output_args(s, "result")
     s.add_argument("--verbose", action="store_true", help="also show the LP/MIP engine's own log")
 
