@@ -4,7 +4,9 @@ Work that cannot be stopped from inside the process (a HiGHS presolve that ignor
 numba compiling the pricing kernels) runs in a child the parent can kill at the deadline or on
 Ctrl-C. The child is a fresh interpreter (``python -c``), so scripts calling colgen need no
 ``if __name__ == "__main__"`` guard; it runs in its own session, so Ctrl-C reaches only the parent,
-and it dies with the parent whatever kills that (see :func:`die_with_parent`).
+and it dies with the parent whatever kills that (see :func:`die_with_parent`). On Linux the kernel's
+signal comes when the *thread* that started the child ends: a child started from a worker thread
+goes with that thread (colgen then does that work in-process or starts it again).
 """
 
 from __future__ import annotations

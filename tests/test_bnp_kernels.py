@@ -47,23 +47,26 @@ def test_a_time_limit_holds_while_the_kernels_compile(tmp_path):
     assert not gone({out["child"]}), "the compiling child outlived its parent"
 
 
-def test_the_child_compiles_the_signature_the_engine_calls(tmp_path):
-    """After the child's compile, a solve loads every kernel from the cache and compiles nothing."""
+def test_warmup_compiles_the_signature_the_engine_calls(tmp_path):
+    """``colgen warmup`` compiles the kernels (in its child); a solve in a later process then loads
+    every kernel from the cache and compiles nothing, and a second warmup has nothing to do."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_CACHE_DIR=str(tmp_path))
+    warm = [sys.executable, "-m", "colgen.cli.main", "warmup"]
+    first = subprocess.run(warm, capture_output=True, text=True, timeout=240, env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("colgen: the pricing kernels are cached, in ")
     script = (
         "import json\n"
         "from colgen.api import solve\n"
         "from colgen.bnp import kernels\n"
-        "from colgen.stop import Stop\n"
-        "kernels.compile_in_background()\n"
-        "started = kernels._child is not None\n"
-        "kernels.wait_compiled(Stop())\n"
-        "cached = kernels.compiled_or_cached()\n"
         f"{HARD}"
         "r = solve(inst, 'bnp', time_limit=3.0, configurations=False, network_checks=False)\n"
         "stats = kernels.price_segments.stats\n"
-        "print(json.dumps({'started': started, 'cached': cached, 'pricing_calls': r.statistics['pricing_calls'],\n"
+        "print(json.dumps({'pricing_calls': r.statistics['pricing_calls'], 'child': kernels._child is not None,\n"
         "                  'signatures': len(kernels.price_segments.signatures),\n"
         "                  'hits': sum(stats.cache_hits.values()), 'misses': sum(stats.cache_misses.values())}))\n")
     out = _fresh(script, tmp_path)
-    assert out["started"] and out["cached"] and out["pricing_calls"] >= 1
+    assert out["pricing_calls"] >= 1 and not out["child"]
     assert out["signatures"] == out["hits"] == 1 and out["misses"] == 0
+    second = subprocess.run(warm, capture_output=True, text=True, timeout=240, env=env)
+    assert second.stdout == "colgen: the pricing kernels are compiled and cached already\n"

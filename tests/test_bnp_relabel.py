@@ -15,6 +15,7 @@ from colgen.bnp.options import BnpOptions
 from colgen.bnp.relabel import relabel
 from colgen.bnp.search import NearSearch, _space
 from colgen.check.brute import solve_brute
+from colgen.io.generator import random_instance
 from colgen.io.regions import PRESETS, regions_instance
 from colgen.model.costs import cost_per_hour
 from colgen.model.instance import Instance, instance_from_dict
@@ -22,7 +23,7 @@ from colgen.progress import Log
 from colgen.result import Placement, meets_limits, placement_throughput
 from colgen.space.near_symmetry import rounded
 from colgen.stop import Stop
-from tests.test_near_symmetry import jittered_instances
+from tests.test_near_symmetry import jittered, jittered_instances
 
 
 def kinds(inst: Instance, p: Placement) -> list[tuple[int, int, Counter]]:
@@ -30,12 +31,35 @@ def kinds(inst: Instance, p: Placement) -> list[tuple[int, int, Counter]]:
             for s in p]
 
 
-@settings(max_examples=120, deadline=None)
-@given(jittered_instances(priced=True), st.integers(0, 2**31 - 1), st.integers(0, 50))
+def partition(inst: Instance, rng: np.random.Generator) -> np.ndarray:
+    """A random partition of the groups, or (half the time) one class per kind of node: the GPUs
+    it holds, so that every swap relabelling may try is allowed."""
+    G = inst.network.num_groups
+    if rng.integers(2):
+        return np.unique(rng.integers(0, int(rng.integers(1, G + 1)), size=G), return_inverse=True)[1]
+    held = [sorted((g.type, g.price_per_hour or 0.0) for g in inst.gpus if inst.network.group_of[g.id] == grp)
+            for grp in range(G)]
+    return np.array([held.index(h) for h in held])
+
+
+@st.composite
+def relabel_cases(draw: st.DrawFn) -> Instance:
+    """Jittered node clusters with prices per type or per node, some with 2-way tensor parallelism."""
+    seed = draw(st.integers(0, 2**31 - 1))
+    tp = draw(st.sampled_from([(1,), (1, 2)]))
+    inst = instance_from_dict(random_instance(
+        seed, num_layers=draw(st.integers(2, 5)), num_gpus=draw(st.integers(3, 6)), num_types=draw(st.integers(1, 2)),
+        max_k=draw(st.integers(1, 3)) if tp == (1,) else 2, network="nodes",
+        gpus_per_node=draw(st.integers(1, 3)) if tp == (1,) else 2, tp_degrees=tp,
+        memory_pressure=draw(st.sampled_from([0.5, 0.8, 1.0])), prices=draw(st.sampled_from(["types", "nodes"]))))
+    return jittered(inst, np.random.default_rng(seed), draw(st.sampled_from([0.03, 0.2])))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(jittered_instances(priced=True), relabel_cases()), st.integers(0, 2**31 - 1), st.integers(0, 50))
 def test_relabelling_keeps_the_placement_and_never_slows_it(inst, seed, budget):
     rng = np.random.default_rng(seed)
-    G = inst.network.num_groups
-    label = np.unique(rng.integers(0, int(rng.integers(1, G + 1)), size=G), return_inverse=True)[1]
+    label = partition(inst, rng)
     start = solve_brute(rounded(inst, label, up=bool(rng.integers(2))))   # a shape the real network may not carry
     if not start.placement:
         return

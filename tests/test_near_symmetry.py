@@ -116,7 +116,7 @@ def test_the_rounded_down_search_gives_placements_of_the_real_cluster():
     lines: list[str] = []
     found = near(np.inf, Log(lines.append))
     assert lines[0] == "  near  network rounded down to 7 classes; at most 1000 nodes"
-    down = solve(near.rounded["down"][0], "bnp", backend="highs")
+    down = solve(near.spaces["down"][0], "bnp", backend="highs")
     assert down.status == "optimal"
     assert placement_throughput(inst, found) >= down.objective * (1 - 1e-12)
     r = solve(inst, "bnp", backend="highs", time_limit=120)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import colgen.bnp.pricing as pricing
 from colgen import instance_from_dict, load_instance, solve
@@ -10,6 +11,7 @@ from colgen.bnp.kernels import compiled_or_cached
 from colgen.bnp.master import Duals, Universes
 from colgen.io.generator import random_instance
 from colgen.space.class_space import class_space
+from colgen.stop import Stop, Stopped
 from tests.conftest import INSTANCES
 
 
@@ -26,11 +28,34 @@ def _problem() -> pricing.PricingProblem:
 def test_cold_kernels_are_announced_once(monkeypatch):
     said: list[str] = []
     pricer = pricing.ClassPricer(announce=said.append)
-    monkeypatch.setattr(pricing, "compiled_or_cached", lambda: False)      # as on a fresh install
+    monkeypatch.setattr(pricing, "compiling", lambda: True)           # as on a fresh install
+    monkeypatch.setattr(pricing, "wait_compiled", lambda stop: 0)
     for _ in range(3):
         assert len(pricer.price(_problem(), max_columns=10, eps=1e-9).value) > 0
-    assert len(said) == 1 and "compiling the pricing kernels" in said[0]
+    assert len(said) == 1 and "compiling the pricing kernels (numba, in a child process" in said[0]
     assert compiled_or_cached()          # compiled (or loaded) in this process now
+
+
+def test_a_run_stopped_while_the_kernels_compile_says_how_to_warm_them_up(monkeypatch):
+    said: list[str] = []
+    pricer = pricing.ClassPricer(announce=said.append)
+
+    def deadline(stop: Stop) -> int:
+        raise Stopped("time_limit")
+
+    monkeypatch.setattr(pricing, "compiling", lambda: True)
+    monkeypatch.setattr(pricing, "wait_compiled", deadline)
+    with pytest.raises(Stopped):
+        pricer.price(_problem(), max_columns=10, eps=1e-9)
+    assert said[-1].startswith("bnp: stopped while the pricing kernels compile") and "colgen warmup" in said[-1]
+
+
+def test_a_failed_compiling_child_is_said(monkeypatch):
+    said: list[str] = []
+    pricer = pricing.ClassPricer(announce=said.append)
+    monkeypatch.setattr(pricing, "wait_compiled", lambda stop: 1)
+    assert len(pricer.price(_problem(), max_columns=10, eps=1e-9).value) > 0
+    assert said == ["bnp: compiling the pricing kernels in this process (the compiling child failed, exit code 1) ..."]
 
 
 def test_the_search_passes_its_log_to_the_pricer():

@@ -19,7 +19,7 @@ import subprocess
 import time
 
 import numpy as np
-from numba import config, njit
+from numba import config, njit, typeof
 
 from colgen.child import spawn
 from colgen.stop import Stop
@@ -235,52 +235,74 @@ def price_all(*args: object) -> tuple[np.ndarray, ...]:
     return price_segments(*plain)
 
 
-def _compile() -> None:
-    """The compiling child's work (:func:`compile_in_background`): one call on a one-layer,
-    one-class problem compiles every kernel, and numba writes them to its cache."""
+def _sample() -> tuple:
+    """Arguments of a one-layer, one-class problem, as :func:`price_all` passes them: one call
+    compiles every kernel for the signature every engine call has."""
     M, C, S, W = 1, 1, 1, 1
-    layers = np.zeros(M + 1)
-    price_all(layers, np.zeros(C), np.zeros((M + 1, C)), np.zeros((M + 2, C)),
-              np.ones((M + 1, S + 1, C), dtype=bool), np.ones(S + 1, dtype=np.int64), np.ones(S + 1, dtype=np.int64),
-              np.ones(C, dtype=np.int64), np.zeros(M + 1, dtype=bool), np.zeros(M + 1, dtype=bool),
-              np.ones((M + 1, S + 1), dtype=bool), np.zeros((M + 1, C), dtype=np.int64),
-              np.ones((M + 1, C), dtype=np.int64), False, np.zeros(M + 2, dtype=np.int64),
-              np.zeros((0, W), dtype=np.uint64), np.zeros(0), np.zeros(M + 2, dtype=np.int64),
-              np.zeros((0, W), dtype=np.uint64), np.zeros(0))
+    args = (np.zeros(M + 1), np.zeros(C), np.zeros((M + 1, C)), np.zeros((M + 2, C)),
+            np.ones((M + 1, S + 1, C), dtype=bool), np.ones(S + 1, dtype=np.int64), np.ones(S + 1, dtype=np.int64),
+            np.ones(C, dtype=np.int64), np.zeros(M + 1, dtype=bool), np.zeros(M + 1, dtype=bool),
+            np.ones((M + 1, S + 1), dtype=bool), np.zeros((M + 1, C), dtype=np.int64),
+            np.ones((M + 1, C), dtype=np.int64), False, np.zeros(M + 2, dtype=np.int64),
+            np.zeros((0, W), dtype=np.uint64), np.zeros(0), np.zeros(M + 2, dtype=np.int64),
+            np.zeros((0, W), dtype=np.uint64), np.zeros(0))
+    return args
+
+
+def compile_now() -> None:
+    """Compile the kernels in this process (the compiling child's work, see
+    :func:`compile_in_background`); numba writes them to its cache."""
+    price_all(*_sample())
 
 
 #: The compiling child of this process, if one was started (one per process: every engine of the
 #: process waits for the same one, and a run stopped while it compiles leaves it to finish for the
-#: next run; it dies with this process).
+#: next run of the process; it dies with the process, so a new process starts over: ``colgen
+#: warmup`` compiles once for every later process).
 _child: subprocess.Popen | None = None
 
 
 def compile_in_background() -> None:
     """Start compiling the kernels in a child process, unless they are compiled or cached already
-    or a child is at it."""
+    or a child is at it (or none can start: the first call then compiles in this process)."""
     global _child
     if _child is None and not compiled_or_cached():
-        _child = spawn("colgen.bnp.kernels:_compile", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _child = spawn("colgen.bnp.kernels:compile_now", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        except OSError:                  # no process can start (a limit, an embedded interpreter)
+            _child = None
 
 
-def wait_compiled(stop: Stop) -> None:
+def compiling() -> bool:
+    """Whether this process's compiling child is still at work."""
+    return _child is not None and _child.poll() is None
+
+
+def wait_compiled(stop: Stop) -> int | None:
     """Wait for the compiling child, if any (raises :class:`~colgen.stop.Stopped` at the deadline or
-    on Ctrl-C). Afterwards the kernels are cached, unless the child failed or numba could not write
-    its cache: then the first call compiles them in this process."""
+    on Ctrl-C, leaving the child at work) and return its exit code (None: there was none). After
+    a 0 the kernels are cached, unless numba could not write its cache; after anything else the
+    first call compiles them in this process."""
     global _child
-    while _child is not None and _child.poll() is None:
+    while compiling():
         stop.check()
         time.sleep(0.02)
+    code = None if _child is None else _child.returncode
     _child = None
+    return code
 
 
 def compiled_or_cached() -> bool:
     """Whether :func:`price_segments` is compiled in this process or cached on disk for this source
     and this CPU; False means its first call compiles it (about ten seconds)."""
-    if config.DISABLE_JIT or price_segments.signatures:
+    if config.DISABLE_JIT:
+        return True
+    signature = tuple(typeof(a) for a in _sample())
+    if signature in price_segments.signatures:
         return True
     try:
         magic = price_segments.targetctx.codegen().magic_tuple()
-        return any(key[1] == magic for key in price_segments._cache._cache_file._load_index())
+        return any(key[:2] == (signature, magic) for key in price_segments._cache._cache_file._load_index())
     except Exception:       # numba's internals moved: assume cached rather than announce wrongly
         return True

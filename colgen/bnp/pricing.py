@@ -26,9 +26,9 @@ from typing import Protocol
 import numpy as np
 
 from colgen.bnp.branching import Restrictions
-from colgen.bnp.kernels import NEG, compile_in_background, compiled_or_cached, price_all, wait_compiled
+from colgen.bnp.kernels import NEG, compile_in_background, compiled_or_cached, compiling, price_all, wait_compiled
 from colgen.bnp.master import Duals
-from colgen.stop import Stop
+from colgen.stop import Stop, Stopped
 
 
 @dataclass
@@ -80,13 +80,26 @@ class ClassPricer:
         self.waited = False
         compile_in_background()
 
+    def _wait(self) -> None:
+        """Wait for the compiling child (if any), saying why the run pauses or stops here."""
+        say = self.announce or (lambda line: None)
+        if compiling():
+            say("bnp: compiling the pricing kernels (numba, in a child process; first run after an install or "
+                "upgrade only, about 5-15 s) ...")
+        try:
+            code = wait_compiled(self.stop)
+        except Stopped:
+            say("bnp: stopped while the pricing kernels compile; `colgen warmup` compiles them once for every "
+                "later run")
+            raise
+        if code not in (None, 0) or not compiled_or_cached():
+            why = {None: "no compiling child could start", 0: "numba could not write its cache"}.get(
+                code, f"the compiling child failed, exit code {code}")
+            say(f"bnp: compiling the pricing kernels in this process ({why}) ...")
+
     def price(self, problem: PricingProblem, max_columns: int, eps: float) -> Priced:
         if not self.waited:
-            if not compiled_or_cached():
-                if self.announce is not None:
-                    self.announce("bnp: compiling the pricing kernels (numba, in a child process; first run after "
-                                  "an install or upgrade only, about 10-15 s) ...")
-                wait_compiled(self.stop)
+            self._wait()
             self.waited = True
         d, r = problem.duals, problem.restrictions
         M = len(d.pi) - 1

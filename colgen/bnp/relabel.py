@@ -13,7 +13,6 @@ node of the slowest link, and ends when none does or its budget of tried swaps i
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 
 import numpy as np
@@ -28,6 +27,8 @@ MAX_SWAPS = 10_000
 def relabel(instance: Instance, placement: Placement, label: np.ndarray, budget: int) -> Placement:
     """``placement`` with nodes of one near class (``label[group]``) swapped so that its slowest
     link is as fast as this local search makes it, within ``budget`` tried swaps."""
+    if not placement:
+        return placement
     tab, net = instance.tables, instance.network
     # group -> GPU kind (type, price) -> its GPUs of that kind
     slots: dict[int, dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(list))
@@ -47,9 +48,9 @@ def relabel(instance: Instance, placement: Placement, label: np.ndarray, budget:
         ids = tuple(slots[image[grp]][kind][k] for grp, kind, k in (where[g] for g in s.gpu_ids))
         return Stage(s.start_layer, s.end_layer, ids, s.tp)
 
-    current = [moved(i) for i in range(len(placement))]
-    stage_val = [tab.stage_throughput(s.num_layers, s.gpu_ids, s.tp) for s in current]
-    link_val = [tab.link_throughput(a.gpu_ids, b.gpu_ids) for a, b in itertools.pairwise(current)]
+    current = list(placement)
+    stage_val = [0.0] * len(placement)
+    link_val = [0.0] * (len(placement) - 1)
 
     def swap(a: int, b: int) -> set[int]:
         """Exchange the images of nodes a and b; the stages whose GPUs changed."""
@@ -66,13 +67,23 @@ def relabel(instance: Instance, placement: Placement, label: np.ndarray, budget:
         for j in {j for i in touched for j in (i - 1, i) if 0 <= j < len(link_val)}:
             link_val[j] = tab.link_throughput(current[j].gpu_ids, current[j + 1].gpu_ids)
 
+    rescore(set(range(len(placement))))
     tried = 0
     score = sorted(stage_val + link_val)
-    while tried < budget and link_val:
-        slowest = int(np.argmin(link_val))
-        if link_val[slowest] > min(stage_val):
-            break                                       # a stage binds: no swap raises it
-        movers = sorted({where[g][0] for i in (slowest, slowest + 1) for g in placement[i].gpu_ids})
+    while tried < budget:
+        # The nodes whose swap may raise the slowest value: those of the slowest link's two stages,
+        # or of the slowest stage when it is tensor-parallel (its groups run at their node's
+        # bandwidth, which near classes compare only up to the clipping); a plain stage runs at its
+        # GPUs' speed wherever they are.
+        stage = int(np.argmin(stage_val))
+        if link_val and min(link_val) <= stage_val[stage]:
+            slowest = int(np.argmin(link_val))
+            binding = (slowest, slowest + 1)
+        elif placement[stage].tp > 1:
+            binding = (stage,)
+        else:
+            break
+        movers = sorted({where[g][0] for i in binding for g in placement[i].gpu_ids})
         better = False
         for a in movers:
             for b in (b for b in slots if b != a and label[b] == label[a] and shape[b] == shape[a]):

@@ -236,12 +236,12 @@ class NearSearch:
     Every placement found is relabelled on the real network (colgen/bnp/relabel.py); the fastest
     there is the answer."""
 
-    def __init__(self, real: Instance, label: np.ndarray, rounded: dict[str, tuple[Instance, ClassSpace]],
+    def __init__(self, real: Instance, label: np.ndarray, spaces: dict[str, tuple[Instance, ClassSpace]],
                  options: BnpOptions, *, stop: Stop, backend: str, budget: float | None):
-        self.real, self.label, self.rounded = real, label, rounded
+        self.real, self.label, self.spaces = real, label, spaces
         self.options = replace(options, near_symmetry=0.0)
         self.stop, self.backend, self.budget = stop, backend, budget
-        self.classes = rounded["down"][1].num_classes
+        self.classes = spaces["down"][1].num_classes
 
     @classmethod
     def of(cls, inst: Instance, space: ClassSpace, options: BnpOptions, *, stop: Stop, backend: str,
@@ -262,7 +262,7 @@ class NearSearch:
         sub = Log((lambda line: log(f"  near  {line.lstrip()}")) if log.enabled else None)
         best: Placement = ()
         best_value = 0.0
-        for how, (inst, space) in self.rounded.items():
+        for how, (inst, space) in self.spaces.items():
             search = _wire(inst, space, self.options, stop=self.stop, gap=0.0, backend=self.backend, log=sub,
                            budget=self.budget, max_nodes=self.options.near_nodes, target=target)
             sub(f"network rounded {how} to {space.num_classes} classes; at most {self.options.near_nodes} nodes")

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,31 @@ def show(args: argparse.Namespace) -> int:
     from colgen.report.text import describe_instance
 
     print(describe_instance(load_instance(args.instance)))
+    return OK
+
+
+def warmup(args: argparse.Namespace) -> int:
+    """Compile the pricing kernels once (a solve's first call would wait for them within its time
+    limit, and a process that ends first takes its compiling child with it)."""
+    from colgen.bnp.kernels import compile_in_background, compile_now, compiled_or_cached, wait_compiled
+    from colgen.stop import Stop, Stopped
+
+    t0 = time.perf_counter()
+    if compiled_or_cached():
+        print("colgen: the pricing kernels are compiled and cached already")
+        return OK
+    compile_in_background()
+    print("colgen: compiling the pricing kernels (numba; about 5-15 s) ...", file=sys.stderr, flush=True)
+    while True:
+        try:
+            code = wait_compiled(Stop(5.0))
+            break
+        except Stopped:
+            print(f"  ... {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    if code not in (None, 0) or not compiled_or_cached():
+        compile_now()
+    where = "cached" if compiled_or_cached() else "compiled, but numba could not cache them (NUMBA_CACHE_DIR)"
+    print(f"colgen: the pricing kernels are {where}, in {time.perf_counter() - t0:.1f} s")
     return OK
 
 

@@ -146,6 +146,9 @@ def parser() -> argparse.ArgumentParser:
                  "colgen show instances/seed-demo.json")
     s.add_argument("instance", help="instance JSON file")
 
+    _command(sub, "warmup", "compile the pricing kernels once after an install or upgrade (a solve does it "
+             "too, within its time limit)", "colgen warmup")
+
     s = _command(sub, "model", "derive colgen's model block from a Hugging Face config.json (layers, shapes, "
                  "bytes per element, grouped-query attention, gated FFN, experts)",
                  "colgen model instances/models/llama-3.1-70b-instruct/config.json --seq-len 8192 --batch-size 64")

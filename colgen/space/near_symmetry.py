@@ -12,10 +12,12 @@ every group pair then gets one bandwidth per near-class pair:
 * rounded **up** (the greatest): every placement of the real instance is at least as fast in the
   rounded one, so the rounded optimum bounds the real one from above.
 
-Both hold for any partition; the tolerance only decides how close the two are. Measured on the
-regions instances with +-3 % jitter (benchmarks/network), the threshold search's own LP bound was
-already the rounded-up optimum, so the engine uses the rounded-down side only
-(colgen/bnp/search.py); :func:`rounded` offers both.
+Both hold for any partition; the tolerance only decides how close the two are. The engine
+(``NearSearch`` in colgen/bnp/search.py) searches both networks as a primal heuristic: a
+rounded-down placement as it is, a rounded-up one relabelled on the real network
+(colgen/bnp/relabel.py) and valued there. It does not use the rounded-up optimum as a bound:
+measured on the regions instances with +-3 % jitter (benchmarks/network), the threshold search's
+own LP bound was already that optimum.
 """
 
 from __future__ import annotations
