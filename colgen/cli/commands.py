@@ -73,10 +73,15 @@ def show(args: argparse.Namespace) -> int:
 def warmup(args: argparse.Namespace) -> int:
     """Compile the pricing kernels once (a solve's first call would wait for them within its time
     limit, and a process that ends first takes its compiling child with it)."""
+    from numba import config
+
     from colgen.bnp.kernels import compile_in_background, compile_now, compiled_or_cached, wait_compiled
     from colgen.stop import Stop, Stopped
 
     t0 = time.perf_counter()
+    if config.DISABLE_JIT:
+        print("colgen: numba's compiler is off (NUMBA_DISABLE_JIT): pricing runs as plain Python")
+        return OK
     if compiled_or_cached():
         print("colgen: the pricing kernels are compiled and cached already")
         return OK
