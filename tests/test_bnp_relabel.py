@@ -23,7 +23,7 @@ from colgen.progress import Log
 from colgen.result import Placement, Stage, meets_limits, placement_throughput
 from colgen.space.near_symmetry import rounded
 from colgen.stop import Stop
-from tests.test_near_symmetry import jittered, jittered_instances
+from tests.test_near_symmetry import jittered, jittered_instances, random_partition
 
 
 def kinds(inst: Instance, p: Placement) -> list[tuple[int, int, Counter]]:
@@ -36,7 +36,7 @@ def partition(inst: Instance, rng: np.random.Generator) -> np.ndarray:
     it holds, so that every swap relabelling may try is allowed."""
     G = inst.network.num_groups
     if rng.integers(2):
-        return np.unique(rng.integers(0, int(rng.integers(1, G + 1)), size=G), return_inverse=True)[1]
+        return random_partition(G, rng)
     held = [sorted((g.type, g.price_per_hour or 0.0) for g in inst.gpus if inst.network.group_of[g.id] == grp)
             for grp in range(G)]
     return np.array([held.index(h) for h in held])

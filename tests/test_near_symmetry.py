@@ -39,6 +39,11 @@ def jittered(inst: Instance, rng: np.random.Generator, jitter: float) -> Instanc
                                                                    net.default, links))
 
 
+def random_partition(G: int, rng: np.random.Generator) -> np.ndarray:
+    """A random partition of G groups into 1..G classes (labels 0, 1, ...)."""
+    return np.unique(rng.integers(0, int(rng.integers(1, G + 1)), size=G), return_inverse=True)[1]
+
+
 @st.composite
 def jittered_instances(draw: st.DrawFn, priced: bool = False) -> Instance:
     seed = draw(st.integers(0, 2**31 - 1))
@@ -53,8 +58,7 @@ def jittered_instances(draw: st.DrawFn, priced: bool = False) -> Instance:
 @given(jittered_instances(), st.integers(0, 2**31 - 1))
 def test_rounding_any_partition_brackets_the_optimum(inst, seed):
     rng = np.random.default_rng(seed)
-    G = inst.network.num_groups
-    label = np.unique(rng.integers(0, int(rng.integers(1, G + 1)), size=G), return_inverse=True)[1]
+    label = random_partition(inst.network.num_groups, rng)
     truth = solve_brute(inst)
     down, up = solve_brute(rounded(inst, label, up=False)), solve_brute(rounded(inst, label, up=True))
     if truth.objective is None:          # the network never decides feasibility (memory does)

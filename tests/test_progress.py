@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import colgen.bnp.kernels as kernels
 import colgen.bnp.pricing as pricing
 from colgen import instance_from_dict, load_instance, solve
 from colgen.bnp.kernels import compiled_or_cached
@@ -26,6 +27,8 @@ def _problem() -> pricing.PricingProblem:
 
 
 def test_cold_kernels_are_announced_once(monkeypatch):
+    kernels.compile_in_background()      # the real kernels cached first (this test may run first)
+    kernels.wait_compiled(Stop())
     said: list[str] = []
     pricer = pricing.ClassPricer(announce=said.append)
     monkeypatch.setattr(pricing, "compiling", lambda: True)           # as on a fresh install

@@ -262,16 +262,21 @@ def compile_now() -> None:
 _child: subprocess.Popen | None = None
 
 
-def compile_in_background() -> None:
+def compile_in_background() -> bool:
     """Start compiling the kernels in a child process, unless they are compiled or cached already
-    or a child is at it (or none can start: the first call then compiles in this process)."""
+    (then True: nothing to wait for) or a child is at it (or none can start: the first call then
+    compiles in this process)."""
     global _child
-    if _child is None and not compiled_or_cached():
-        try:
-            _child = spawn("colgen.bnp.kernels:compile_now", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-        except OSError:                  # no process can start (a limit, an embedded interpreter)
-            _child = None
+    if _child is not None:
+        return False
+    if compiled_or_cached():
+        return True
+    try:
+        _child = spawn("colgen.bnp.kernels:compile_now", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    except OSError:                      # no process can start (a limit, an embedded interpreter)
+        _child = None
+    return False
 
 
 def compiling() -> bool:

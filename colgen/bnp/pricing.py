@@ -78,7 +78,7 @@ class ClassPricer:
         self.announce = announce
         self.stop = stop or Stop()
         self.waited = False
-        compile_in_background()
+        self.ready = compile_in_background()       # compiled or cached at the start
 
     def _wait(self) -> None:
         """Wait for the compiling child (if any), saying why the run pauses or stops here."""
@@ -92,6 +92,8 @@ class ClassPricer:
             say("bnp: stopped while the pricing kernels compile; `colgen warmup` compiles them once for every "
                 "later run")
             raise
+        if code is None and self.ready:
+            return
         if code not in (None, 0) or not compiled_or_cached():
             why = {None: "no compiling child could start", 0: "numba could not write its cache"}.get(
                 code, f"the compiling child failed, exit code {code}")

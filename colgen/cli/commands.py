@@ -82,10 +82,9 @@ def warmup(args: argparse.Namespace) -> int:
     if config.DISABLE_JIT:
         print("colgen: numba's compiler is off (NUMBA_DISABLE_JIT): pricing runs as plain Python")
         return OK
-    if compiled_or_cached():
+    if compile_in_background():
         print("colgen: the pricing kernels are compiled and cached already")
         return OK
-    compile_in_background()
     print("colgen: compiling the pricing kernels (numba; about 5-15 s) ...", file=sys.stderr, flush=True)
     while True:
         try:
